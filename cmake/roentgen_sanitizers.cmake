@@ -1,0 +1,5 @@
+if(RG_SANITIZE)
+  set(_rg_san_flags -fsanitize=${RG_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_compile_options(${_rg_san_flags})
+  add_link_options(${_rg_san_flags})
+endif()
