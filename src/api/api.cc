@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "api/api.h"
+
+// The URL layout of the port (docs/url_layout.md), as one table:
+//   X-Ray API            POST on fixed, case-sensitive paths (restJson1)
+//   daemon sampling      POST /GetSamplingRules, /SamplingTargets (unsigned)
+//   CloudWatch           POST / (form or X-Amz-Target)
+//   OTLP                 /v1/traces;  Zipkin: /api/v2/spans
+//   console              GET /console/ (GET / redirects there)
+//   operational          GET /healthz, GET /metrics
+
+#include <array>
+
+#include "api/errors.h"
+#include "api/internal/context.h"
+#include "base/logging.h"
+
+namespace roentgen::api {
+namespace {
+
+using internal::Call;
+
+struct Operation {
+  std::string_view path;
+  std::string_view name;
+  void (*handler)(Call);
+};
+
+// X-Ray operations served so far. Paths are case-sensitive, as AWS's are.
+constexpr std::array<Operation, 3> kXRayOperations = {{
+    {"/TraceSegments", "PutTraceSegments", &internal::PutTraceSegments},
+    {"/Traces", "BatchGetTraces", &internal::BatchGetTraces},
+    {"/TelemetryRecords", "PutTelemetryRecords", &internal::PutTelemetryRecords},
+}};
+
+http::Response TextResponse(int status, std::string content_type, std::string body) {
+  http::Response response;
+  response.status = status;
+  response.headers = {{"Content-Type", std::move(content_type)}};
+  response.body = std::move(body);
+  return response;
+}
+
+}  // namespace
+
+struct ApiRouter::Impl {
+  internal::Services services;
+};
+
+ApiRouter::ApiRouter(ApiOptions options, store::Store& store, StatsRegistry& stats, Clock& clock)
+    : impl_(std::make_unique<Impl>()) {
+  auto& s = impl_->services;
+  s.options = std::move(options);
+  s.store = &store;
+  s.stats = &stats;
+  s.clock = &clock;
+  s.telemetry_records = &stats.GetCounter("roentgen_daemon_telemetry_records_total",
+                                          "PutTelemetryRecords records received from daemons.");
+  constexpr std::string_view kTelemetryHelp =
+      "Segment counts reported by aws-xray-daemon instances through PutTelemetryRecords.";
+  s.telemetry_segments_received = &stats.GetCounter("roentgen_daemon_telemetry_segments_total",
+                                                    kTelemetryHelp, "kind=\"received\"");
+  s.telemetry_segments_sent =
+      &stats.GetCounter("roentgen_daemon_telemetry_segments_total", kTelemetryHelp, "kind=\"sent\"");
+  s.telemetry_segments_rejected = &stats.GetCounter("roentgen_daemon_telemetry_segments_total",
+                                                    kTelemetryHelp, "kind=\"rejected\"");
+  s.telemetry_segments_spillover = &stats.GetCounter("roentgen_daemon_telemetry_segments_total",
+                                                     kTelemetryHelp, "kind=\"spillover\"");
+  constexpr std::string_view kPutHelp = "PutTraceSegments documents by outcome.";
+  s.put_documents_accepted =
+      &stats.GetCounter("roentgen_put_trace_segments_documents_total", kPutHelp, "outcome=\"stored\"");
+  s.put_documents_rejected = &stats.GetCounter("roentgen_put_trace_segments_documents_total",
+                                               kPutHelp, "outcome=\"unprocessed\"");
+}
+
+ApiRouter::~ApiRouter() = default;
+
+http::Response ApiRouter::FormatHttpError(int http_status, std::string_view error_type,
+                                          std::string_view message) {
+  // The HTTP layer's own error kinds (MalformedRequest, PayloadTooLarge, ...) become the
+  // X-Ray types clients know; the kind stays in the message.
+  std::string_view type = http_status == 429   ? "ThrottledException"
+                          : http_status == 503 ? "ServiceUnavailableException"
+                          : http_status >= 500 ? "InternalFailure"
+                                               : "InvalidRequestException";
+  std::string text = error_type.empty() ? std::string(message)
+                                        : std::string(error_type) + ": " + std::string(message);
+  return RestJsonError(http_status, type, text, NewRequestId());
+}
+
+void ApiRouter::Handle(http::Request&& request, http::Responder respond) {
+  const std::string& path = request.path;
+  if (request.method == "GET" || request.method == "HEAD") {
+    if (path == "/healthz") {
+      respond(TextResponse(200, "text/plain; charset=utf-8", "ok\n"));
+      return;
+    }
+    if (path == "/metrics") {
+      respond(TextResponse(200, "text/plain; version=0.0.4; charset=utf-8",
+                           impl_->services.stats->RenderPrometheus()));
+      return;
+    }
+    if (path == "/") {
+      http::Response response = TextResponse(302, "text/plain; charset=utf-8", "/console/\n");
+      response.headers.emplace_back("Location", "/console/");
+      respond(std::move(response));
+      return;
+    }
+  }
+  if (request.method == "POST") {
+    for (const Operation& operation : kXRayOperations) {
+      if (operation.path != path) continue;
+      Call call{impl_->services, std::move(request), std::move(respond), NewRequestId(),
+                impl_->services.options.default_tenant};
+      operation.handler(std::move(call));
+      return;
+    }
+  }
+  std::string message = "no operation at " + request.method + " " + path;
+  respond(RestJsonError(404, "UnknownOperationException", message, NewRequestId()));
+}
+
+namespace internal {
+
+std::optional<parse::JsonValue> ParseBodyObject(Call& call) {
+  std::string_view body = call.request.body;
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return parse::JsonValue::Object();
+  auto parsed = parse::ParseJson(body, 64);
+  if (!parsed.ok()) {
+    call.respond(RestJsonError(400, "InvalidRequestException",
+                               "request body is not valid JSON: " +
+                                   std::string(parsed.error().message()),
+                               call.request_id));
+    return std::nullopt;
+  }
+  if (!parsed->is_object()) {
+    call.respond(RestJsonError(400, "InvalidRequestException",
+                               "request body must be a JSON object", call.request_id));
+    return std::nullopt;
+  }
+  return std::move(parsed).value();
+}
+
+}  // namespace internal
+}  // namespace roentgen::api

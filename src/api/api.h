@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The API layer: every request that reaches Roentgen's TCP port goes through ApiRouter,
+// which dispatches on the URL layout of docs/url_layout.md (one table, api/operations.cc).
+
+#include <memory>
+#include <string>
+
+#include "base/clock.h"
+#include "base/stats.h"
+#include "http/http.h"
+#include "model/tenant.h"
+#include "parse/segment_parser.h"
+#include "store/store.h"
+
+namespace roentgen::api {
+
+struct ApiOptions {
+  model::TenantId default_tenant = std::string(model::kDefaultTenant);
+  parse::ParseLimits parse_limits;
+  size_t max_documents_per_put = 10000;  // PutTraceSegments documents per call
+  size_t max_batch_get_ids = 5;          // BatchGetTraces ids per call (X-Ray's limit)
+};
+
+// Routes HTTP requests to the X-Ray operations and the operational endpoints.
+// Thread-safe: Handle() may be called from any number of I/O threads.
+class ApiRouter {
+ public:
+  // `store`, `stats` and `clock` must outlive the router.
+  ApiRouter(ApiOptions options, store::Store& store, StatsRegistry& stats, Clock& clock);
+  ~ApiRouter();
+
+  // Serves one request; `respond` is called exactly once, possibly from another thread.
+  void Handle(http::Request&& request, http::Responder respond);
+
+  // Formats errors the HTTP layer detects itself (malformed request, body too large) in the
+  // restJson1 error form. Suitable as http::ErrorFormatter.
+  static http::Response FormatHttpError(int http_status, std::string_view error_type,
+                                        std::string_view message);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace roentgen::api

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <string>
+
+#include "api/api.h"
+#include "base/stats.h"
+#include "http/http.h"
+#include "parse/json_dom.h"
+
+namespace roentgen::api::internal {
+
+// What every handler gets: the shared dependencies and the request being served.
+struct Services {
+  ApiOptions options;
+  store::Store* store;
+  StatsRegistry* stats;
+  Clock* clock;
+  // Telemetry reported by aws-xray-daemon instances (PutTelemetryRecords).
+  Counter* telemetry_records;
+  Counter* telemetry_segments_received;
+  Counter* telemetry_segments_sent;
+  Counter* telemetry_segments_rejected;
+  Counter* telemetry_segments_spillover;
+  Counter* put_documents_accepted;
+  Counter* put_documents_rejected;
+};
+
+struct Call {
+  const Services& services;
+  http::Request request;
+  http::Responder respond;
+  std::string request_id;
+  model::TenantId tenant;
+};
+
+// Parses the request body as a JSON object; an empty body counts as {} (some SDKs send
+// none). On failure answers 400 InvalidRequestException itself and returns nullopt.
+std::optional<parse::JsonValue> ParseBodyObject(Call& call);
+
+// Handlers of X-Ray operations. Each answers through call.respond exactly once.
+void PutTraceSegments(Call call);
+void BatchGetTraces(Call call);
+void PutTelemetryRecords(Call call);
+
+}  // namespace roentgen::api::internal

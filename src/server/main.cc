@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+// The `roentgen` binary: subcommands over the server library.
+#include <CLI/CLI.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "server/config.h"
+#include "server/server.h"
+
+namespace {
+
+// Reads `key = value` lines (# comments, optional quotes) into *config, keys as the flags.
+roentgen::Status ApplyConfigFile(const std::string& path, roentgen::server::ServerConfig* config) {
+  std::ifstream in(path);
+  if (!in) return roentgen::IoError("cannot read config file " + path);
+  std::string line;
+  int line_number = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    auto trim = [](std::string text) {
+      size_t begin = text.find_first_not_of(" \t\r");
+      size_t end = text.find_last_not_of(" \t\r");
+      return begin == std::string::npos ? std::string() : text.substr(begin, end - begin + 1);
+    };
+    if (size_t hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    line = trim(line);
+    if (line.empty()) continue;
+    size_t equals = line.find('=');
+    if (equals == std::string::npos) {
+      return roentgen::InvalidArgumentError(
+          path + ":" + std::to_string(line_number) + ": expected key = value");
+    }
+    std::string key = trim(line.substr(0, equals));
+    std::string value = trim(line.substr(equals + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    bool known = false;
+    for (const auto& spec : roentgen::server::ServeOptions()) {
+      if (spec.name != key) continue;
+      known = true;
+      roentgen::Status status = spec.apply(config, value);
+      if (!status.ok()) {
+        return status.WithContext(path + ":" + std::to_string(line_number));
+      }
+    }
+    if (!known) {
+      return roentgen::InvalidArgumentError(path + ":" + std::to_string(line_number) +
+                                            ": unknown option '" + key + "'");
+    }
+  }
+  return roentgen::Status();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Roentgen: a self-hosted, AWS X-Ray compatible tracing server."};
+  app.require_subcommand(1);
+  CLI::App* serve = app.add_subcommand(
+      "serve", "Run the server: X-Ray daemon UDP, the X-Ray HTTP API and the embedded store.");
+  roentgen::server::ServerConfig defaults;
+  std::map<std::string, std::string> values;
+  std::string config_path;
+  serve->add_option("--config", config_path,
+                    "Config file of `option = value` lines (option names as the flags below); "
+                    "flags given on the command line win.");
+  for (const auto& spec : roentgen::server::ServeOptions()) {
+    std::string help(spec.help);
+    std::string current = spec.current(defaults);
+    if (!current.empty()) help += " Default: " + current + ".";
+    serve->add_option("--" + std::string(spec.name), values[std::string(spec.name)], help)
+        ->type_name(std::string(spec.kind));
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error);
+  }
+  if (serve->parsed()) {
+    roentgen::server::ServerConfig config;
+    if (!config_path.empty()) {
+      roentgen::Status status = ApplyConfigFile(config_path, &config);
+      if (!status.ok()) {
+        std::cerr << "roentgen: " << status.message() << "\n";
+        return 2;
+      }
+    }
+    for (const auto& spec : roentgen::server::ServeOptions()) {
+      if (serve->count("--" + std::string(spec.name)) == 0) continue;
+      roentgen::Status status = spec.apply(&config, values[std::string(spec.name)]);
+      if (!status.ok()) {
+        std::cerr << "roentgen: --" << spec.name << ": " << status.message() << "\n";
+        return 2;
+      }
+    }
+    roentgen::Status status = roentgen::server::ValidateConfig(config);
+    if (!status.ok()) {
+      std::cerr << "roentgen: " << status.message() << "\n";
+      return 2;
+    }
+    return roentgen::server::RunServe(config);
+  }
+  return 0;
+}

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "server/server.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "api/api.h"
+#include "base/clock.h"
+#include "base/logging.h"
+#include "base/stats.h"
+#include "base/status_macros.h"
+#include "http/http.h"
+#include "ingest/udp_daemon.h"
+#include "parse/segment_parser.h"
+#include "store/catalog.h"
+#include "store/store.h"
+
+namespace roentgen::server {
+
+struct Server::Components {
+  ServerConfig config;
+  StatsRegistry stats;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<store::Catalog> catalog;
+  std::unique_ptr<api::ApiRouter> router;
+  std::unique_ptr<http::HttpServer> http_server;
+  std::unique_ptr<ingest::UdpDaemon> udp_daemon;
+  bool started = false;
+  bool shut_down = false;
+};
+
+Server::Server(std::unique_ptr<Components> components) : components_(std::move(components)) {}
+Server::~Server() { (void)Shutdown(); }
+
+Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
+  RG_RETURN_IF_ERROR(ValidateConfig(config));
+  auto c = std::make_unique<Components>();
+  c->config = config;
+  parse::ParseLimits limits;
+
+  store::EmbeddedStoreOptions store_options;
+  store_options.data_dir = config.data_dir;
+  store_options.parser = [limits](std::string_view raw) {
+    return parse::ParseSegmentDocument(raw, limits);
+  };
+  store_options.stats = &c->stats;
+  store_options.quiet_period = config.quiet_period;
+  store_options.retention = config.retention;
+  store_options.partition_duration = config.partition_duration;
+  store_options.memory_limit_bytes = config.memory_limit_bytes;
+  store_options.max_trace_bytes = config.max_trace_bytes;
+  store_options.block_target_bytes = config.block_target_bytes;
+  store_options.block_max_age = config.block_max_age;
+  store_options.default_tenant = config.tenant;
+  RG_ASSIGN_OR_RETURN(c->store, store::OpenEmbeddedStore(std::move(store_options)));
+  RG_ASSIGN_OR_RETURN(c->catalog, store::Catalog::Open(config.data_dir + "/catalog"));
+
+  api::ApiOptions api_options;
+  api_options.default_tenant = config.tenant;
+  api_options.parse_limits = limits;
+  c->router = std::make_unique<api::ApiRouter>(api_options, *c->store, c->stats, Clock::Real());
+
+  RG_ASSIGN_OR_RETURN(auto http_address,
+                      ParseHostPort(config.http_listen.empty() ? config.listen : config.http_listen));
+  http::HttpServer::Options http_options;
+  http_options.address = http_address.first;
+  http_options.port = http_address.second;
+  http_options.io_threads = config.http_threads;
+  http_options.max_body_bytes = config.max_body_bytes;
+  http_options.max_decoded_body_bytes = std::max<uint64_t>(config.max_body_bytes * 2, 16u << 20);
+  http_options.max_header_bytes = config.max_header_bytes;
+  http_options.idle_timeout = config.idle_timeout;
+  http_options.request_timeout = config.request_timeout;
+  api::ApiRouter* router = c->router.get();
+  c->http_server = std::make_unique<http::HttpServer>(
+      http_options,
+      [router](http::Request&& request, http::Responder respond) {
+        router->Handle(std::move(request), std::move(respond));
+      },
+      &api::ApiRouter::FormatHttpError, &c->stats);
+
+  // Gauges read at scrape time.
+  store::Store* store = c->store.get();
+  c->stats.AddCallbackGauge("roentgen_store_queue_depth", "Append batches waiting for the WAL.",
+                            [store] { return static_cast<double>(store->Stats().queue_depth); });
+  c->stats.AddCallbackGauge("roentgen_store_queue_bytes", "Bytes waiting for the WAL.",
+                            [store] { return static_cast<double>(store->Stats().queue_bytes); });
+  c->stats.AddCallbackGauge("roentgen_store_wal_bytes", "Bytes in WAL files on disk.",
+                            [store] { return static_cast<double>(store->Stats().wal_bytes); });
+  c->stats.AddCallbackGauge("roentgen_store_open_traces", "Traces not sealed yet.",
+                            [store] { return static_cast<double>(store->Stats().open_traces); });
+  c->stats.AddCallbackGauge(
+      "roentgen_store_seal_lag_seconds",
+      "How long the oldest trace past its quiet period has waited to be sealed.",
+      [store] { return store->Stats().seal_lag_seconds; });
+  c->stats.AddCallbackGauge("roentgen_store_blocks", "Blocks on disk.",
+                            [store] { return static_cast<double>(store->Stats().block_count); });
+  c->stats.AddCallbackGauge("roentgen_store_block_bytes", "Bytes in blocks on disk.",
+                            [store] { return static_cast<double>(store->Stats().block_bytes); });
+  return std::unique_ptr<Server>(new Server(std::move(c)));
+}
+
+Status Server::Start() {
+  Components& c = *components_;
+  RG_RETURN_IF_ERROR(c.store->Start());
+  RG_RETURN_IF_ERROR(c.http_server->Start());
+  RG_ASSIGN_OR_RETURN(auto udp_address,
+                      ParseHostPort(c.config.udp_listen.empty() ? c.config.listen
+                                                                : c.config.udp_listen));
+  ingest::UdpDaemon::Options udp_options;
+  udp_options.receiver.address = udp_address.first;
+  // With port 0 for both, use the HTTP port for UDP too, so that one AWS_XRAY_DAEMON_ADDRESS
+  // names both (as the SDKs' single form expects).
+  udp_options.receiver.port = udp_address.second;
+  if (udp_address.second == 0 && c.config.udp_listen.empty()) {
+    udp_options.receiver.port = c.http_server->port();
+  }
+  udp_options.receiver.receive_buffer_bytes = c.config.udp_receive_buffer_bytes;
+  udp_options.tenant = c.config.tenant;
+  c.udp_daemon = std::make_unique<ingest::UdpDaemon>(udp_options, *c.store, c.stats);
+  Status status = c.udp_daemon->Start();
+  if (!status.ok()) {
+    c.http_server->Shutdown();
+    return status;
+  }
+  c.started = true;
+  return Status();
+}
+
+uint16_t Server::http_port() const { return components_->http_server->port(); }
+uint16_t Server::udp_port() const {
+  return components_->udp_daemon ? components_->udp_daemon->port() : 0;
+}
+
+Status Server::Shutdown() {
+  Components& c = *components_;
+  if (c.shut_down) return Status();
+  c.shut_down = true;
+  if (c.udp_daemon) c.udp_daemon->Shutdown();
+  if (c.http_server) c.http_server->Shutdown();
+  return c.store ? c.store->Shutdown() : Status();
+}
+
+int RunServe(const ServerConfig& config) {
+  LogLevel level = LogLevel::kInfo;
+  (void)ParseLogLevel(config.log_level, &level);
+  SetLogLevel(level);
+  // Block the termination signals in every thread; the main thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto server = Server::Create(config);
+  if (!server.ok()) {
+    RG_LOG(kError, "roentgen: {}", server.error().ToString());
+    return 1;
+  }
+  Status status = (*server)->Start();
+  if (!status.ok()) {
+    RG_LOG(kError, "roentgen: {}", status.ToString());
+    return 1;
+  }
+  auto http_address = ParseHostPort(config.http_listen.empty() ? config.listen : config.http_listen);
+  auto udp_address = ParseHostPort(config.udp_listen.empty() ? config.listen : config.udp_listen);
+  // One machine-readable line on stdout: tests and scripts read the bound ports from it.
+  std::printf("roentgen: listening http=%s:%u udp=%s:%u data=%s\n", http_address->first.c_str(),
+              (*server)->http_port(), udp_address->first.c_str(), (*server)->udp_port(),
+              config.data_dir.c_str());
+  std::fflush(stdout);
+  RG_LOG(kInfo, "roentgen: X-Ray API on http://{}:{}, daemon UDP on {}:{}", http_address->first,
+         (*server)->http_port(), udp_address->first, (*server)->udp_port());
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  RG_LOG(kInfo, "roentgen: signal {} received, shutting down", signal_number);
+  status = (*server)->Shutdown();
+  if (!status.ok()) {
+    RG_LOG(kError, "roentgen: shutdown: {}", status.ToString());
+    return 1;
+  }
+  RG_LOG(kInfo, "roentgen: stopped cleanly");
+  return 0;
+}
+
+}  // namespace roentgen::server

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "store/block/block_builder.h"
+
+// Encodes a block (docs/format/block.md). Rows keep insertion order; each column is one
+// zstd frame; documents are packed into zstd chunks of about kDocChunkTargetBytes that
+// never split a row, so a point read decompresses one chunk. The index is sorted by trace id.
+
+#include <zstd.h>
+
+#include <algorithm>
+#include <bit>
+#include <map>
+
+#include "base/check.h"
+#include "base/coding.h"
+#include "base/crc32c.h"
+#include "model/trace_id.h"
+#include "store/block/block_format.h"
+#include "store/block/block_stats.h"
+#include "store/block/bloom.h"
+#include "store/block/summary_codec.h"
+
+namespace roentgen::store::block {
+namespace {
+
+struct DirectoryEntry {
+  SectionKind kind;
+  uint32_t id;
+  uint64_t offset;
+  uint64_t length;
+  uint64_t raw_length;
+  uint32_t crc;
+};
+
+class FileAssembler {
+ public:
+  FileAssembler() { out_.append(kHeaderMagic); }
+
+  void AddCompressed(SectionKind kind, uint32_t id, const std::string& raw, int level) {
+    std::string compressed(ZSTD_compressBound(raw.size()), '\0');
+    size_t size = ZSTD_compress(compressed.data(), compressed.size(), raw.data(), raw.size(), level);
+    RG_CHECK(!ZSTD_isError(size));  // only fails for a too-small buffer, which bound prevents
+    compressed.resize(size);
+    Add(kind, id, compressed, raw.size());
+  }
+
+  void AddPlain(SectionKind kind, uint32_t id, const std::string& bytes) {
+    Add(kind, id, bytes, bytes.size());
+  }
+
+  std::string Finish(const BlockStats& stats) {
+    std::string footer;
+    coding::PutVarint32(&footer, kFormatVersion);
+    coding::PutVarint32(&footer, static_cast<uint32_t>(directory_.size()));
+    for (const auto& entry : directory_) {
+      footer.push_back(static_cast<char>(entry.kind));
+      coding::PutVarint32(&footer, entry.id);
+      coding::PutVarint64(&footer, entry.offset);
+      coding::PutVarint64(&footer, entry.length);
+      coding::PutVarint64(&footer, entry.raw_length);
+      coding::PutFixed32(&footer, entry.crc);
+    }
+    coding::PutVarint64(&footer, stats.block_seq);
+    coding::PutVarint32(&footer, stats.row_count);
+    coding::PutVarint64(&footer, stats.doc_count);
+    coding::PutVarint64(&footer, stats.raw_doc_bytes);
+    for (double value : {stats.min_start, stats.max_start, stats.min_end, stats.max_end}) {
+      coding::PutFixed64(&footer, std::bit_cast<uint64_t>(value));
+    }
+    coding::PutVarsint64(&footer, stats.min_arrival_nanos);
+    coding::PutVarsint64(&footer, stats.max_arrival_nanos);
+    coding::PutVarint32(&footer, stats.min_trace_epoch);
+    coding::PutVarint32(&footer, stats.max_trace_epoch);
+    out_.append(footer);
+    coding::PutFixed32(&out_, static_cast<uint32_t>(footer.size()));
+    coding::PutFixed32(&out_, crc32c::Mask(crc32c::Value(footer)));
+    out_.append(kFooterMagic);
+    return std::move(out_);
+  }
+
+ private:
+  void Add(SectionKind kind, uint32_t id, const std::string& stored, size_t raw_length) {
+    directory_.push_back(DirectoryEntry{kind, id, out_.size(), stored.size(), raw_length,
+                                        crc32c::Mask(crc32c::Value(stored))});
+    out_.append(stored);
+  }
+
+  std::string out_;
+  std::vector<DirectoryEntry> directory_;
+};
+
+int64_t ToMicros(double seconds) { return static_cast<int64_t>(seconds * 1e6); }
+
+}  // namespace
+
+BlockBuilder::BlockBuilder(uint64_t block_seq, int zstd_level)
+    : block_seq_(block_seq), zstd_level_(zstd_level) {}
+
+void BlockBuilder::Add(BlockRow row) {
+  for (const auto& doc : row.documents) raw_bytes_ += doc.size();
+  rows_.push_back(std::move(row));
+}
+
+std::string BlockBuilder::Finish() const {
+  RG_CHECK(!rows_.empty());
+  BlockStats stats;
+  stats.block_seq = block_seq_;
+  stats.row_count = static_cast<uint32_t>(rows_.size());
+  stats.raw_doc_bytes = raw_bytes_;
+  stats.min_start = stats.max_start = rows_[0].summary.start_time;
+  stats.min_end = stats.max_end = rows_[0].summary.end_time;
+  stats.min_arrival_nanos = stats.max_arrival_nanos = rows_[0].first_arrival_nanos;
+  stats.min_trace_epoch = stats.max_trace_epoch = rows_[0].summary.id.epoch_seconds();
+  for (const auto& row : rows_) {
+    const auto& s = row.summary;
+    stats.doc_count += row.documents.size();
+    stats.min_start = std::min(stats.min_start, s.start_time);
+    stats.max_start = std::max(stats.max_start, s.start_time);
+    stats.min_end = std::min(stats.min_end, s.end_time);
+    stats.max_end = std::max(stats.max_end, s.end_time);
+    stats.min_arrival_nanos = std::min(stats.min_arrival_nanos, row.first_arrival_nanos);
+    stats.max_arrival_nanos = std::max(stats.max_arrival_nanos, row.first_arrival_nanos);
+    stats.min_trace_epoch = std::min(stats.min_trace_epoch, s.id.epoch_seconds());
+    stats.max_trace_epoch = std::max(stats.max_trace_epoch, s.id.epoch_seconds());
+  }
+
+  // Tenant dictionary.
+  std::map<std::string, uint32_t> tenant_codes;
+  for (const auto& row : rows_) tenant_codes.emplace(row.tenant, 0);
+  std::string tenants;
+  coding::PutVarint32(&tenants, static_cast<uint32_t>(tenant_codes.size()));
+  uint32_t next_code = 0;
+  for (auto& [tenant, code] : tenant_codes) {
+    code = next_code++;
+    coding::PutLengthPrefixed(&tenants, tenant);
+  }
+
+  // Columns.
+  std::map<ColumnId, std::string> columns;
+  int64_t start_base = ToMicros(stats.min_start);
+  for (const auto& row : rows_) {
+    const auto& s = row.summary;
+    columns[ColumnId::kTraceId].append(s.id.AsBytes());
+    coding::PutVarint32(&columns[ColumnId::kTenant], tenant_codes[row.tenant]);
+    coding::PutVarint32(&columns[ColumnId::kRevision], s.revision);
+    coding::PutVarint64(&columns[ColumnId::kSealLsn], row.seal_lsn);
+    coding::PutVarsint64(&columns[ColumnId::kFirstArrival],
+                         row.first_arrival_nanos - stats.min_arrival_nanos);
+    coding::PutVarsint64(&columns[ColumnId::kStartMicros], ToMicros(s.start_time) - start_base);
+    coding::PutVarsint64(&columns[ColumnId::kEndMicros], ToMicros(s.end_time) - start_base);
+    uint8_t flags = (s.has_fault ? kRowFault : 0) | (s.has_error ? kRowError : 0) |
+                    (s.has_throttle ? kRowThrottle : 0) | (s.is_partial ? kRowPartial : 0) |
+                    (s.has_root ? kRowHasRoot : 0) | (row.limit_exceeded ? kRowLimitExceeded : 0);
+    columns[ColumnId::kFlags].push_back(static_cast<char>(flags));
+    coding::PutVarint32(&columns[ColumnId::kDocCount], static_cast<uint32_t>(row.documents.size()));
+    size_t trace_bytes = 0;
+    for (const auto& doc : row.documents) trace_bytes += doc.size();
+    coding::PutVarint64(&columns[ColumnId::kTraceBytes], trace_bytes);
+    std::string summary;
+    EncodeSummary(s, &summary);
+    coding::PutLengthPrefixed(&columns[ColumnId::kSummary], summary);
+  }
+
+  FileAssembler file;
+  file.AddCompressed(SectionKind::kTenants, 0, tenants, zstd_level_);
+  for (const auto& [id, bytes] : columns) {
+    file.AddCompressed(SectionKind::kColumn, static_cast<uint32_t>(id), bytes, zstd_level_);
+  }
+
+  // Document chunks, never splitting a row.
+  std::string chunk;
+  uint32_t chunk_first_row = 0;
+  for (uint32_t row_idx = 0; row_idx < rows_.size(); ++row_idx) {
+    if (!chunk.empty() && chunk.size() >= kDocChunkTargetBytes) {
+      file.AddCompressed(SectionKind::kDocChunk, chunk_first_row, chunk, zstd_level_);
+      chunk.clear();
+      chunk_first_row = row_idx;
+    }
+    for (const auto& doc : rows_[row_idx].documents) coding::PutLengthPrefixed(&chunk, doc);
+  }
+  if (!chunk.empty() || rows_.size() > chunk_first_row) {
+    file.AddCompressed(SectionKind::kDocChunk, chunk_first_row, chunk, zstd_level_);
+  }
+
+  // Index: (trace id, row) sorted by trace id, then row.
+  std::vector<std::pair<model::TraceId, uint32_t>> entries;
+  entries.reserve(rows_.size());
+  std::vector<uint64_t> hashes;
+  hashes.reserve(rows_.size());
+  for (uint32_t row_idx = 0; row_idx < rows_.size(); ++row_idx) {
+    entries.emplace_back(rows_[row_idx].summary.id, row_idx);
+    hashes.push_back(model::TraceIdHash()(rows_[row_idx].summary.id));
+  }
+  std::sort(entries.begin(), entries.end());
+  std::string index;
+  for (const auto& [id, row_idx] : entries) {
+    index.append(id.AsBytes());
+    coding::PutFixed32(&index, row_idx);
+  }
+  file.AddCompressed(SectionKind::kIndex, 0, index, zstd_level_);
+  file.AddPlain(SectionKind::kBloom, 0, BuildBloom(hashes, kBloomBitsPerKey));
+
+  std::string supersedes;
+  uint32_t superseded_count = 0;
+  for (uint32_t row_idx = 0; row_idx < rows_.size(); ++row_idx) {
+    if (!rows_[row_idx].supersedes) continue;
+    ++superseded_count;
+    coding::PutVarint32(&supersedes, row_idx);
+    coding::PutVarint64(&supersedes, rows_[row_idx].supersedes->block_seq);
+    coding::PutVarint32(&supersedes, rows_[row_idx].supersedes->row);
+  }
+  if (superseded_count > 0) {
+    std::string section;
+    coding::PutVarint32(&section, superseded_count);
+    section += supersedes;
+    file.AddPlain(SectionKind::kSupersedes, 0, section);
+  }
+  return file.Finish(stats);
+}
+
+}  // namespace roentgen::store::block

@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "store/block/block_reader.h"
+
+#include <zstd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+#include "base/coding.h"
+#include "base/crc32c.h"
+#include "base/status_macros.h"
+#include "store/block/bloom.h"
+#include "store/block/summary_codec.h"
+#include "store/file_system.h"
+
+namespace roentgen::store::block {
+namespace {
+
+// Decompressed sections above this are treated as corruption rather than allocated.
+constexpr uint64_t kMaxSectionRawBytes = uint64_t{1} << 30;
+
+Status Corrupt(const std::string& path, std::string_view what) {
+  return CorruptionError("block " + path + ": " + std::string(what));
+}
+
+}  // namespace
+
+BlockReader::BlockReader(std::unique_ptr<RandomAccessFile> file, std::string path)
+    : file_(std::move(file)), path_(std::move(path)) {}
+BlockReader::~BlockReader() = default;
+
+Result<std::unique_ptr<BlockReader>> BlockReader::Open(std::unique_ptr<RandomAccessFile> file,
+                                                       std::string path) {
+  std::unique_ptr<BlockReader> reader(new BlockReader(std::move(file), std::move(path)));
+  const std::string& name = reader->path_;
+  reader->file_size_ = reader->file_->size();
+  uint64_t size = reader->file_size_;
+  if (size < kHeaderMagic.size() + kTrailerSize) return Corrupt(name, "file too short");
+  std::string scratch;
+  RG_ASSIGN_OR_RETURN(std::string_view trailer,
+                      reader->file_->Read(size - kTrailerSize, kTrailerSize, &scratch));
+  if (trailer.size() != kTrailerSize || trailer.substr(8) != kFooterMagic) {
+    return Corrupt(name, "bad footer magic");
+  }
+  uint32_t footer_length = coding::DecodeFixed32(trailer.data());
+  uint32_t footer_crc = crc32c::Unmask(coding::DecodeFixed32(trailer.data() + 4));
+  if (footer_length > size - kTrailerSize - kHeaderMagic.size()) {
+    return Corrupt(name, "bad footer length");
+  }
+  std::string footer_scratch;
+  RG_ASSIGN_OR_RETURN(std::string_view footer,
+                      reader->file_->Read(size - kTrailerSize - footer_length, footer_length,
+                                          &footer_scratch));
+  std::string footer_copy(footer);
+  if (footer_copy.size() != footer_length || crc32c::Value(footer_copy) != footer_crc) {
+    return Corrupt(name, "footer checksum mismatch");
+  }
+  std::string_view in(footer_copy);
+  uint32_t version;
+  uint32_t section_count;
+  if (!coding::GetVarint32(&in, &version) || version != kFormatVersion ||
+      !coding::GetVarint32(&in, &section_count) || section_count > in.size()) {
+    return Corrupt(name, "unsupported version or bad directory");
+  }
+  uint64_t data_end = size - kTrailerSize - footer_length;
+  for (uint32_t idx = 0; idx < section_count; ++idx) {
+    Section section{};
+    if (in.empty()) return Corrupt(name, "truncated directory");
+    section.kind = static_cast<SectionKind>(in.front());
+    in.remove_prefix(1);
+    if (!coding::GetVarint32(&in, &section.id) || !coding::GetVarint64(&in, &section.offset) ||
+        !coding::GetVarint64(&in, &section.length) ||
+        !coding::GetVarint64(&in, &section.raw_length) || !coding::GetFixed32(&in, &section.crc)) {
+      return Corrupt(name, "truncated directory");
+    }
+    if (section.offset < kHeaderMagic.size() || section.offset > data_end ||
+        section.length > data_end - section.offset || section.raw_length > kMaxSectionRawBytes) {
+      return Corrupt(name, "section out of bounds");
+    }
+    reader->sections_.push_back(section);
+  }
+  BlockStats& stats = reader->stats_;
+  uint64_t bits[4];
+  bool ok = coding::GetVarint64(&in, &stats.block_seq) &&
+            coding::GetVarint32(&in, &stats.row_count) &&
+            coding::GetVarint64(&in, &stats.doc_count) &&
+            coding::GetVarint64(&in, &stats.raw_doc_bytes);
+  for (auto& bit_value : bits) ok = ok && coding::GetFixed64(&in, &bit_value);
+  ok = ok && coding::GetVarsint64(&in, &stats.min_arrival_nanos) &&
+       coding::GetVarsint64(&in, &stats.max_arrival_nanos) &&
+       coding::GetVarint32(&in, &stats.min_trace_epoch) &&
+       coding::GetVarint32(&in, &stats.max_trace_epoch);
+  if (!ok) return Corrupt(name, "truncated stats");
+  stats.min_start = std::bit_cast<double>(bits[0]);
+  stats.max_start = std::bit_cast<double>(bits[1]);
+  stats.min_end = std::bit_cast<double>(bits[2]);
+  stats.max_end = std::bit_cast<double>(bits[3]);
+  for (const auto& section : reader->sections_) {
+    if (section.kind == SectionKind::kDocChunk) reader->doc_chunks_.push_back(&section);
+  }
+  std::sort(reader->doc_chunks_.begin(), reader->doc_chunks_.end(),
+            [](const Section* a, const Section* b) { return a->id < b->id; });
+  if (const Section* bloom = reader->FindSection(SectionKind::kBloom, 0)) {
+    RG_ASSIGN_OR_RETURN(reader->bloom_, reader->ReadSection(*bloom));
+  }
+  return reader;
+}
+
+const BlockReader::Section* BlockReader::FindSection(SectionKind kind, uint32_t id) const {
+  for (const auto& section : sections_) {
+    if (section.kind == kind && section.id == id) return &section;
+  }
+  return nullptr;
+}
+
+Result<std::string> BlockReader::ReadSection(const Section& section) {
+  std::string scratch;
+  RG_ASSIGN_OR_RETURN(std::string_view stored,
+                      file_->Read(section.offset, section.length, &scratch));
+  if (stored.size() != section.length) return Corrupt(path_, "short section read");
+  if (crc32c::Value(stored) != crc32c::Unmask(section.crc)) {
+    return Corrupt(path_, "section checksum mismatch");
+  }
+  bool compressed = section.kind != SectionKind::kBloom && section.kind != SectionKind::kSupersedes;
+  if (!compressed) return std::string(stored);
+  std::string raw(section.raw_length, '\0');
+  size_t size = ZSTD_decompress(raw.data(), raw.size(), stored.data(), stored.size());
+  if (ZSTD_isError(size) || size != section.raw_length) {
+    return Corrupt(path_, "section does not decompress");
+  }
+  return raw;
+}
+
+bool BlockReader::MayContain(const model::TraceId& id) const {
+  return BloomMayContain(bloom_, model::TraceIdHash()(id));
+}
+
+Result<std::shared_ptr<const std::string>> BlockReader::Index() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (index_) return index_;
+  const Section* section = FindSection(SectionKind::kIndex, 0);
+  if (section == nullptr) return Corrupt(path_, "no index");
+  RG_ASSIGN_OR_RETURN(std::string index, ReadSection(*section));
+  if (index.size() != uint64_t{stats_.row_count} * 20) return Corrupt(path_, "bad index size");
+  index_ = std::make_shared<const std::string>(std::move(index));
+  return index_;
+}
+
+Result<std::vector<uint32_t>> BlockReader::FindRows(const model::TraceId& id) {
+  std::vector<uint32_t> rows;
+  if (!MayContain(id)) return rows;
+  RG_ASSIGN_OR_RETURN(auto index, Index());
+  size_t count = index->size() / 20;
+  std::string_view key = id.AsBytes();
+  size_t low = 0;
+  size_t high = count;
+  while (low < high) {
+    size_t mid = (low + high) / 2;
+    if (std::memcmp(index->data() + mid * 20, key.data(), 16) < 0) {
+      low = mid + 1;
+    } else {
+      high = mid;
+    }
+  }
+  for (size_t pos = low; pos < count && std::memcmp(index->data() + pos * 20, key.data(), 16) == 0;
+       ++pos) {
+    uint32_t row = coding::DecodeFixed32(index->data() + pos * 20 + 16);
+    if (row >= stats_.row_count) return Corrupt(path_, "index row out of range");
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+Result<std::shared_ptr<const BlockColumns>> BlockReader::Columns() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (columns_) return columns_;
+  auto columns = std::make_shared<BlockColumns>();
+  const uint32_t rows = stats_.row_count;
+  auto load = [&](ColumnId id) -> Result<std::string> {
+    const Section* section = FindSection(SectionKind::kColumn, static_cast<uint32_t>(id));
+    if (section == nullptr) return std::string();
+    return ReadSection(*section);
+  };
+  auto bad = [&](std::string_view column) {
+    return Corrupt(path_, "column " + std::string(column) + " malformed");
+  };
+  {
+    const Section* section = FindSection(SectionKind::kTenants, 0);
+    if (section == nullptr) return Corrupt(path_, "no tenant dictionary");
+    RG_ASSIGN_OR_RETURN(std::string bytes, ReadSection(*section));
+    std::string_view in(bytes);
+    uint32_t count;
+    if (!coding::GetVarint32(&in, &count) || count > in.size() + 1) return bad("tenants");
+    for (uint32_t idx = 0; idx < count; ++idx) {
+      std::string_view tenant;
+      if (!coding::GetLengthPrefixed(&in, &tenant)) return bad("tenants");
+      columns->tenants.emplace_back(tenant);
+    }
+  }
+  {
+    RG_ASSIGN_OR_RETURN(std::string bytes, load(ColumnId::kTraceId));
+    if (bytes.size() != uint64_t{rows} * 16) return bad("trace_id");
+    columns->trace_ids.reserve(rows);
+    for (uint32_t row = 0; row < rows; ++row) {
+      columns->trace_ids.push_back(model::TraceId::FromBytes(bytes.data() + row * 16));
+    }
+  }
+  auto varints = [&](ColumnId id, std::string_view column, auto* out) -> Status {
+    RG_ASSIGN_OR_RETURN(std::string bytes, load(id));
+    std::string_view in(bytes);
+    out->reserve(rows);
+    for (uint32_t row = 0; row < rows; ++row) {
+      uint64_t value;
+      if (!coding::GetVarint64(&in, &value)) return bad(column);
+      out->push_back(static_cast<typename std::remove_pointer_t<decltype(out)>::value_type>(value));
+    }
+    return Status();
+  };
+  RG_RETURN_IF_ERROR(varints(ColumnId::kTenant, "tenant", &columns->tenant_codes));
+  for (uint32_t code : columns->tenant_codes) {
+    if (code >= columns->tenants.size()) return bad("tenant");
+  }
+  RG_RETURN_IF_ERROR(varints(ColumnId::kRevision, "revision", &columns->revisions));
+  RG_RETURN_IF_ERROR(varints(ColumnId::kSealLsn, "seal_lsn", &columns->seal_lsns));
+  RG_RETURN_IF_ERROR(varints(ColumnId::kDocCount, "doc_count", &columns->doc_counts));
+  RG_RETURN_IF_ERROR(varints(ColumnId::kTraceBytes, "trace_bytes", &columns->trace_bytes));
+  auto signed_varints = [&](ColumnId id, std::string_view column,
+                            std::vector<int64_t>* out) -> Status {
+    RG_ASSIGN_OR_RETURN(std::string bytes, load(id));
+    std::string_view in(bytes);
+    out->reserve(rows);
+    for (uint32_t row = 0; row < rows; ++row) {
+      int64_t value;
+      if (!coding::GetVarsint64(&in, &value)) return bad(column);
+      out->push_back(value);
+    }
+    return Status();
+  };
+  std::vector<int64_t> arrivals;
+  std::vector<int64_t> starts;
+  std::vector<int64_t> ends;
+  RG_RETURN_IF_ERROR(signed_varints(ColumnId::kFirstArrival, "first_arrival", &arrivals));
+  RG_RETURN_IF_ERROR(signed_varints(ColumnId::kStartMicros, "start", &starts));
+  RG_RETURN_IF_ERROR(signed_varints(ColumnId::kEndMicros, "end", &ends));
+  auto start_base = static_cast<int64_t>(stats_.min_start * 1e6);
+  for (uint32_t row = 0; row < rows; ++row) {
+    columns->first_arrival_nanos.push_back(arrivals[row] + stats_.min_arrival_nanos);
+    columns->start_times.push_back(static_cast<double>(starts[row] + start_base) / 1e6);
+    columns->end_times.push_back(static_cast<double>(ends[row] + start_base) / 1e6);
+  }
+  {
+    RG_ASSIGN_OR_RETURN(std::string bytes, load(ColumnId::kFlags));
+    if (bytes.size() != rows) return bad("flags");
+    columns->flags.assign(bytes.begin(), bytes.end());
+  }
+  {
+    RG_ASSIGN_OR_RETURN(columns->summaries, load(ColumnId::kSummary));
+    std::string_view in(columns->summaries);
+    for (uint32_t row = 0; row < rows; ++row) {
+      columns->summary_offsets.push_back(
+          static_cast<uint32_t>(columns->summaries.size() - in.size()));
+      std::string_view summary;
+      if (!coding::GetLengthPrefixed(&in, &summary)) return bad("summary");
+    }
+  }
+  columns_ = std::move(columns);
+  return columns_;
+}
+
+Result<model::TraceSummary> BlockReader::ReadSummary(uint32_t row) {
+  RG_ASSIGN_OR_RETURN(auto columns, Columns());
+  if (row >= columns->summary_offsets.size()) return Corrupt(path_, "row out of range");
+  std::string_view in(columns->summaries);
+  in.remove_prefix(columns->summary_offsets[row]);
+  std::string_view encoded;
+  model::TraceSummary summary;
+  if (!coding::GetLengthPrefixed(&in, &encoded) || !DecodeSummary(encoded, &summary)) {
+    return Corrupt(path_, "summary malformed");
+  }
+  return summary;
+}
+
+Result<std::vector<std::string>> BlockReader::ReadDocuments(uint32_t row) {
+  RG_ASSIGN_OR_RETURN(auto columns, Columns());
+  if (row >= columns->doc_counts.size()) return Corrupt(path_, "row out of range");
+  auto it = std::upper_bound(doc_chunks_.begin(), doc_chunks_.end(), row,
+                             [](uint32_t value, const Section* s) { return value < s->id; });
+  if (it == doc_chunks_.begin()) return Corrupt(path_, "no document chunk for row");
+  const Section* chunk_section = *(it - 1);
+  RG_ASSIGN_OR_RETURN(std::string chunk, ReadSection(*chunk_section));
+  std::string_view in(chunk);
+  for (uint32_t skip_row = chunk_section->id; skip_row < row; ++skip_row) {
+    for (uint32_t doc = 0; doc < columns->doc_counts[skip_row]; ++doc) {
+      std::string_view ignored;
+      if (!coding::GetLengthPrefixed(&in, &ignored)) return Corrupt(path_, "document chunk");
+    }
+  }
+  std::vector<std::string> documents;
+  for (uint32_t doc = 0; doc < columns->doc_counts[row]; ++doc) {
+    std::string_view document;
+    if (!coding::GetLengthPrefixed(&in, &document)) return Corrupt(path_, "document chunk");
+    documents.emplace_back(document);
+  }
+  return documents;
+}
+
+Result<std::vector<std::pair<uint32_t, RowRef>>> BlockReader::Supersedes() {
+  std::vector<std::pair<uint32_t, RowRef>> result;
+  const Section* section = FindSection(SectionKind::kSupersedes, 0);
+  if (section == nullptr) return result;
+  RG_ASSIGN_OR_RETURN(std::string bytes, ReadSection(*section));
+  std::string_view in(bytes);
+  uint32_t count;
+  if (!coding::GetVarint32(&in, &count) || count > in.size()) {
+    return Corrupt(path_, "supersedes malformed");
+  }
+  for (uint32_t idx = 0; idx < count; ++idx) {
+    uint32_t row;
+    RowRef ref;
+    if (!coding::GetVarint32(&in, &row) || !coding::GetVarint64(&in, &ref.block_seq) ||
+        !coding::GetVarint32(&in, &ref.row) || row >= stats_.row_count) {
+      return Corrupt(path_, "supersedes malformed");
+    }
+    result.emplace_back(row, ref);
+  }
+  return result;
+}
+
+}  // namespace roentgen::store::block

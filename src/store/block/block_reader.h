@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "model/tenant.h"
+#include "model/trace_id.h"
+#include "model/trace_summary.h"
+#include "store/block/block_builder.h"
+#include "store/block/block_format.h"
+#include "store/block/block_stats.h"
+
+namespace roentgen::store {
+class RandomAccessFile;
+}
+
+namespace roentgen::store::block {
+
+// The scalar columns of a block, decoded. Immutable once built; safe to share.
+struct BlockColumns {
+  std::vector<std::string> tenants;       // dictionary
+  std::vector<model::TraceId> trace_ids;  // per row
+  std::vector<uint32_t> tenant_codes;
+  std::vector<uint32_t> revisions;
+  std::vector<uint64_t> seal_lsns;
+  std::vector<int64_t> first_arrival_nanos;
+  std::vector<double> start_times;  // seconds, microsecond precision
+  std::vector<double> end_times;
+  std::vector<uint8_t> flags;  // RowFlags
+  std::vector<uint32_t> doc_counts;
+  std::vector<uint64_t> trace_bytes;
+  std::string summaries;                 // the decompressed kSummary column
+  std::vector<uint32_t> summary_offsets;  // per row: offset of its length-prefixed summary
+
+  const std::string& tenant(uint32_t row) const { return tenants[tenant_codes[row]]; }
+};
+
+// Reads one immutable block file. Sections are verified (crc32c) when first read; damage
+// is reported as a Corruption status naming the file and section, never a crash.
+// Thread-safe.
+class BlockReader {
+ public:
+  // Reads and verifies the footer. `path` is used in error messages.
+  static Result<std::unique_ptr<BlockReader>> Open(std::unique_ptr<RandomAccessFile> file,
+                                                   std::string path);
+  ~BlockReader();
+
+  const BlockStats& stats() const { return stats_; }
+  const std::string& path() const { return path_; }
+  uint64_t file_size() const { return file_size_; }
+
+  // False only if the block certainly holds no row for `id`.
+  bool MayContain(const model::TraceId& id) const;
+  // Rows whose trace id is `id` (of any tenant), ascending.
+  Result<std::vector<uint32_t>> FindRows(const model::TraceId& id);
+  // The decoded scalar columns (loaded once, then shared).
+  Result<std::shared_ptr<const BlockColumns>> Columns();
+  // The row's summary. REQUIRES: row < stats().row_count.
+  Result<model::TraceSummary> ReadSummary(uint32_t row);
+  // The row's raw documents, in stored order.
+  Result<std::vector<std::string>> ReadDocuments(uint32_t row);
+  // (row of this block, row of an older block it replaces).
+  Result<std::vector<std::pair<uint32_t, RowRef>>> Supersedes();
+
+ private:
+  struct Section {
+    SectionKind kind;
+    uint32_t id;
+    uint64_t offset;
+    uint64_t length;
+    uint64_t raw_length;
+    uint32_t crc;
+  };
+
+  BlockReader(std::unique_ptr<RandomAccessFile> file, std::string path);
+  Result<std::string> ReadSection(const Section& section);
+  const Section* FindSection(SectionKind kind, uint32_t id) const;
+  Result<std::shared_ptr<const std::string>> Index();
+
+  // Immutable after Open.
+  std::unique_ptr<RandomAccessFile> file_;
+  std::string path_;
+  uint64_t file_size_ = 0;
+  BlockStats stats_;
+  std::vector<Section> sections_;
+  std::vector<const Section*> doc_chunks_;  // ascending first row
+  std::string bloom_;
+
+  std::mutex mu_;
+  std::shared_ptr<const BlockColumns> columns_;  // guarded by mu_
+  std::shared_ptr<const std::string> index_;     // guarded by mu_
+};
+
+}  // namespace roentgen::store::block

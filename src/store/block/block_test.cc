@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <gtest/gtest.h>
+
+#include "store/block/block_builder.h"
+#include "store/block/block_reader.h"
+#include "store/block/bloom.h"
+#include "store/block/summary_codec.h"
+#include "store/file_system.h"
+
+namespace roentgen::store::block {
+namespace {
+
+model::TraceId MakeId(uint32_t epoch, uint32_t n) {
+  model::TraceId id;
+  id.bytes[0] = static_cast<uint8_t>(epoch >> 24);
+  id.bytes[1] = static_cast<uint8_t>(epoch >> 16);
+  id.bytes[2] = static_cast<uint8_t>(epoch >> 8);
+  id.bytes[3] = static_cast<uint8_t>(epoch);
+  id.bytes[12] = static_cast<uint8_t>(n >> 24);
+  id.bytes[13] = static_cast<uint8_t>(n >> 16);
+  id.bytes[14] = static_cast<uint8_t>(n >> 8);
+  id.bytes[15] = static_cast<uint8_t>(n);
+  return id;
+}
+
+BlockRow MakeRow(uint32_t n, const std::string& tenant) {
+  BlockRow row;
+  row.tenant = tenant;
+  row.summary.id = MakeId(1795497420 + n % 7, n);
+  row.summary.start_time = 1795497420.125 + n;
+  row.summary.end_time = row.summary.start_time + 0.5;
+  row.summary.duration = 0.5;
+  row.summary.response_time = 0.25;
+  row.summary.has_fault = n % 3 == 0;
+  row.summary.has_root = true;
+  row.summary.entry_point = model::ServiceId{"order-processor", "AWS::Lambda::Function", ""};
+  row.summary.http_status = 200;
+  row.summary.annotations.push_back(
+      model::AnnotationSummary{"operation", {{model::AnnotationValue{model::AnnotationType::kString,
+                                                                      "create_order", 0, false},
+                                              {model::ServiceId{"order-processor", "", ""}}}}});
+  row.summary.revision = 1 + n % 2;
+  row.seal_lsn = 1000 + n;
+  row.first_arrival_nanos = 1'795'497'420'000'000'000 + static_cast<int64_t>(n) * 1000;
+  for (uint32_t doc = 0; doc < 1 + n % 4; ++doc) {
+    row.documents.push_back("{\"doc\":" + std::to_string(doc) + ",\"row\":" + std::to_string(n) +
+                            ",\"pad\":\"" + std::string(n % 500, 'x') + "\"}");
+  }
+  if (n % 10 == 0) row.supersedes = RowRef{7, n};
+  return row;
+}
+
+std::unique_ptr<BlockReader> WriteAndOpen(FileSystem& fs, const BlockBuilder& builder) {
+  std::string bytes = builder.Finish();
+  auto file = fs.NewWritableFile("/b.blk");
+  EXPECT_TRUE(file.ok());
+  EXPECT_TRUE((*file)->Append(bytes).ok());
+  EXPECT_TRUE((*file)->Close().ok());
+  auto reader = BlockReader::Open(fs.NewRandomAccessFile("/b.blk").value(), "/b.blk");
+  EXPECT_TRUE(reader.ok()) << reader.error().ToString();
+  return std::move(reader).value();
+}
+
+TEST(BlockTest, RoundTripsRowsDocumentsAndIndex) {
+  auto fs = NewMemFileSystem();
+  BlockBuilder builder(42, 3);
+  std::vector<BlockRow> rows;
+  for (uint32_t n = 0; n < 3000; ++n) {
+    rows.push_back(MakeRow(n, n % 5 == 0 ? "111111111111" : "000000000000"));
+    builder.Add(rows.back());
+  }
+  auto reader = WriteAndOpen(*fs, builder);
+  EXPECT_EQ(reader->stats().block_seq, 42u);
+  EXPECT_EQ(reader->stats().row_count, 3000u);
+  auto columns = reader->Columns();
+  ASSERT_TRUE(columns.ok());
+  for (uint32_t n = 0; n < 3000; n += 97) {
+    auto found = reader->FindRows(rows[n].summary.id);
+    ASSERT_TRUE(found.ok());
+    ASSERT_EQ(found->size(), 1u);
+    uint32_t row = (*found)[0];
+    EXPECT_EQ(row, n);
+    EXPECT_EQ((*columns)->tenant(row), rows[n].tenant);
+    EXPECT_EQ((*columns)->revisions[row], rows[n].summary.revision);
+    EXPECT_EQ((*columns)->seal_lsns[row], rows[n].seal_lsn);
+    EXPECT_DOUBLE_EQ((*columns)->start_times[row], rows[n].summary.start_time);
+    EXPECT_EQ((*columns)->first_arrival_nanos[row], rows[n].first_arrival_nanos);
+    auto docs = reader->ReadDocuments(row);
+    ASSERT_TRUE(docs.ok()) << docs.error().ToString();
+    EXPECT_EQ(*docs, rows[n].documents);
+    auto summary = reader->ReadSummary(row);
+    ASSERT_TRUE(summary.ok());
+    EXPECT_EQ(summary->entry_point->name, "order-processor");
+    EXPECT_EQ(summary->annotations.at(0).values.at(0).value.string_value, "create_order");
+    EXPECT_EQ(summary->has_fault, rows[n].summary.has_fault);
+    EXPECT_EQ(*summary->response_time, 0.25);
+  }
+  EXPECT_TRUE(reader->FindRows(MakeId(1, 99999))->empty());
+  auto supersedes = reader->Supersedes();
+  ASSERT_TRUE(supersedes.ok());
+  EXPECT_EQ(supersedes->size(), 300u);
+  EXPECT_EQ((*supersedes)[1].first, 10u);
+  EXPECT_EQ((*supersedes)[1].second, (RowRef{7, 10}));
+}
+
+TEST(BlockTest, DamageIsReportedAsCorruption) {
+  auto fs = NewMemFileSystem();
+  BlockBuilder builder(1, 3);
+  for (uint32_t n = 0; n < 50; ++n) builder.Add(MakeRow(n, "000000000000"));
+  std::string bytes = builder.Finish();
+  // Flip a byte in every position class: header, a section, the footer.
+  for (size_t pos : {size_t{2}, size_t{100}, bytes.size() / 2, bytes.size() - 20, bytes.size() - 3}) {
+    std::string damaged = bytes;
+    damaged[pos] = static_cast<char>(damaged[pos] ^ 0x5a);
+    auto file = fs->NewWritableFile("/d.blk").value();
+    ASSERT_TRUE(file->Append(damaged).ok());
+    ASSERT_TRUE(file->Close().ok());
+    auto reader = BlockReader::Open(fs->NewRandomAccessFile("/d.blk").value(), "/d.blk");
+    if (!reader.ok()) {
+      EXPECT_EQ(reader.error().code(), StatusCode::kCorruption);
+      continue;
+    }
+    // Opened: the damage is in a section and must surface when that section is read.
+    bool any_error = !(*reader)->Columns().ok();
+    for (uint32_t row = 0; row < 50 && !any_error; ++row) {
+      any_error = !(*reader)->ReadDocuments(row).ok();
+    }
+    any_error = any_error || !(*reader)->FindRows(MakeRow(3, "").summary.id).ok();
+    EXPECT_TRUE(any_error || pos < 8) << "damage at " << pos << " went unnoticed";
+  }
+}
+
+TEST(BloomTest, NoFalseNegativesAndFewFalsePositives) {
+  std::vector<uint64_t> hashes;
+  for (uint64_t n = 0; n < 10000; ++n) hashes.push_back(n * 0x9e3779b97f4a7c15ull);
+  std::string filter = BuildBloom(hashes, 10);
+  for (uint64_t hash : hashes) EXPECT_TRUE(BloomMayContain(filter, hash));
+  int false_positives = 0;
+  for (uint64_t n = 0; n < 10000; ++n) {
+    false_positives += BloomMayContain(filter, (n + 20000) * 0x9e3779b97f4a7c15ull + 1) ? 1 : 0;
+  }
+  EXPECT_LT(false_positives, 300);  // about 1 % expected at 10 bits per key
+}
+
+}  // namespace
+}  // namespace roentgen::store::block

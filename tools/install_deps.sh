@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what building and testing Roentgen needs on Debian 12, only what is missing.
+# Usage: tools/install_deps.sh [--test]   (--test adds the clients the tests drive)
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libsimdjson-dev libboost-dev librocksdb-dev libzstd-dev zlib1g-dev libfmt-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+if [[ "${1:-}" == "--test" ]]; then
+  # clang + its runtime for the ASan/UBSan build and libFuzzer; the real AWS clients for the
+  # integration tests (Debian's CLI v2 and boto3; the X-Ray SDK for Python is pip's on PATH).
+  packages+=(clang libclang-rt-14-dev python3 nodejs npm awscli python3-boto3 curl)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+if (( ${#missing[@]} > 0 )); then
+  echo "install_deps: installing ${missing[*]}"
+  if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
