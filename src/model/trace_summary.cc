@@ -2,6 +2,7 @@
 #include "model/trace_summary.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 namespace roentgen::model {
@@ -69,6 +70,9 @@ struct Accumulator {
   }
 };
 
+// Times are microsecond-precise; differences are rounded so that 0.001 stays 0.001.
+double RoundToMicros(double seconds) { return std::round(seconds * 1e6) / 1e6; }
+
 }  // namespace
 
 std::optional<size_t> FindRootSegment(std::span<const SegmentDocument> documents) {
@@ -131,12 +135,14 @@ TraceSummary ComputeTraceSummary(const TraceId& id, std::span<const SegmentDocum
       AddUnique(&it->services, service);
     }
   }
-  summary.duration = std::max(0.0, summary.end_time - summary.start_time);
+  summary.duration = RoundToMicros(std::max(0.0, summary.end_time - summary.start_time));
   if (auto root_idx = FindRootSegment(documents)) {
     const SegmentDocument& root = documents[*root_idx];
     summary.has_root = true;
     summary.entry_point = ServiceOf(root);
-    if (root.entity.end_time) summary.response_time = *root.entity.end_time - root.entity.start_time;
+    if (root.entity.end_time) {
+      summary.response_time = RoundToMicros(*root.entity.end_time - root.entity.start_time);
+    }
     int32_t status = 0;
     if (root.entity.http) {
       const HttpInfo& http = *root.entity.http;

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: Apache-2.0
+// Documents per second through ParseSegmentDocument, compared with simdjson's DOM parser on
+// the same documents: the real segment documents captured from the X-Ray SDKs and CLIs
+// (shared/fixtures/clients), or a built-in sample when the fixtures are absent.
+//
+// BM_Ratio runs both on alternating rounds and reports
+//   ratio = (our documents/s) / (simdjson DOM documents/s); the target is >= 0.5.
+// simdjson's DOM parse is the baseline because it does what our parser must do at minimum:
+// read and fully validate every byte of the document.
+#include <benchmark/benchmark.h>
+#include <simdjson.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "parse/internal/test_fixtures.h"
+#include "parse/segment_parser.h"
+
+namespace roentgen::parse {
+namespace {
+
+const std::vector<std::string>& Documents() {
+  static const std::vector<std::string> documents = [] {
+    std::vector<std::string> result;
+    const auto root = internal::ClientFixturesDir(RG_SHARED_DIR);
+    for (const auto& path : internal::FindFixtures(root, "", ".udp")) {
+      result.push_back(internal::DatagramBody(internal::ReadFileBytes(path)));
+    }
+    for (const auto& path : internal::FindFixtures(root, "put-trace-segments", ".http")) {
+      for (std::string& document :
+           internal::PutTraceSegmentsDocuments(internal::ReadFileBytes(path))) {
+        result.push_back(std::move(document));
+      }
+    }
+    if (result.empty()) {
+      result.push_back(
+          R"({"name":"example.com","id":"70de5b6f19ff9a0a","start_time":1.478293361271E9,"trace_id":"1-581cf771-a006649127e371903a2de979","end_time":1.478293361449E9,"http":{"request":{"method":"GET","url":"https://example.com/"},"response":{"status":200}},"annotations":{"k":"v","n":1},"subsegments":[{"id":"53995c3f42cd8ad8","name":"api.example.com","start_time":1.478293361271E9,"end_time":1.478293361449E9,"namespace":"remote","http":{"request":{"url":"https://api.example.com/health","method":"POST","traced":true},"response":{"status":200,"content_length":861}}}]})");
+    }
+    return result;
+  }();
+  return documents;
+}
+
+size_t TotalBytes() {
+  size_t bytes = 0;
+  for (const std::string& document : Documents()) bytes += document.size();
+  return bytes;
+}
+
+// One pass of simdjson's DOM parser over every document; returns the number parsed.
+size_t SimdjsonPass(simdjson::dom::parser& parser) {
+  size_t parsed = 0;
+  for (const std::string& document : Documents()) {
+    simdjson::dom::element root;
+    // data()/size(): copies into the parser's padded buffer, as ParseSegmentDocument does.
+    if (parser.parse(document.data(), document.size()).get(root) == simdjson::SUCCESS) ++parsed;
+    benchmark::DoNotOptimize(root);
+  }
+  return parsed;
+}
+
+size_t OurPass(const ParseLimits& limits) {
+  size_t parsed = 0;
+  for (const std::string& document : Documents()) {
+    auto result = ParseSegmentDocument(document, limits);
+    parsed += result.ok() ? 1 : 0;
+    benchmark::DoNotOptimize(result);
+  }
+  return parsed;
+}
+
+size_t HeaderPass(const ParseLimits& limits) {
+  size_t parsed = 0;
+  for (const std::string& document : Documents()) {
+    auto result = ParseDocumentHeader(document, limits);
+    parsed += result.ok() ? 1 : 0;
+    benchmark::DoNotOptimize(result);
+  }
+  return parsed;
+}
+
+void SetRates(benchmark::State& state) {
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * Documents().size()));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * TotalBytes()));
+  state.counters["documents"] = static_cast<double>(Documents().size());
+}
+
+void BM_SimdjsonDomParse(benchmark::State& state) {
+  simdjson::dom::parser parser;
+  for (auto _ : state) benchmark::DoNotOptimize(SimdjsonPass(parser));
+  SetRates(state);
+}
+BENCHMARK(BM_SimdjsonDomParse);
+
+void BM_ParseSegmentDocument(benchmark::State& state) {
+  const ParseLimits limits;
+  if (OurPass(limits) != Documents().size()) state.SkipWithError("a document failed to parse");
+  for (auto _ : state) benchmark::DoNotOptimize(OurPass(limits));
+  SetRates(state);
+}
+BENCHMARK(BM_ParseSegmentDocument);
+
+void BM_ParseDocumentHeader(benchmark::State& state) {
+  const ParseLimits limits;
+  if (HeaderPass(limits) != Documents().size()) state.SkipWithError("a header failed to parse");
+  for (auto _ : state) benchmark::DoNotOptimize(HeaderPass(limits));
+  SetRates(state);
+}
+BENCHMARK(BM_ParseDocumentHeader);
+
+// Alternates rounds of both parsers so that both see the same machine conditions.
+void BM_Ratio(benchmark::State& state) {
+  using Clock = std::chrono::steady_clock;
+  simdjson::dom::parser parser;
+  const ParseLimits limits;
+  Clock::duration simdjson_time{};
+  Clock::duration our_time{};
+  for (auto _ : state) {
+    const auto start = Clock::now();
+    benchmark::DoNotOptimize(SimdjsonPass(parser));
+    const auto middle = Clock::now();
+    benchmark::DoNotOptimize(OurPass(limits));
+    const auto end = Clock::now();
+    simdjson_time += middle - start;
+    our_time += end - middle;
+  }
+  const double documents = static_cast<double>(state.iterations() * Documents().size());
+  const double simdjson_seconds = std::chrono::duration<double>(simdjson_time).count();
+  const double our_seconds = std::chrono::duration<double>(our_time).count();
+  state.counters["simdjson_docs_per_s"] = documents / simdjson_seconds;
+  state.counters["ours_docs_per_s"] = documents / our_seconds;
+  state.counters["ratio"] = simdjson_seconds / our_seconds;
+}
+BENCHMARK(BM_Ratio)->MinTime(2.0);
+
+}  // namespace
+}  // namespace roentgen::parse
+
+BENCHMARK_MAIN();
