@@ -71,8 +71,8 @@ using Handler = std::function<void(Request&& request, Responder respond)>;
 // Builds the response for an error the HTTP layer itself detects, so that it comes out in the
 // API's error format. `error_type` is one of the kError* constants below. Called on I/O
 // threads; must be thread-safe and must not block.
-using ErrorFormatter = std::function<Response(int http_status, std::string_view error_type,
-                                              std::string_view message)>;
+using ErrorFormatter =
+    std::function<Response(int http_status, std::string_view error_type, std::string_view message)>;
 
 // The error types passed to the ErrorFormatter, with the status each comes with.
 inline constexpr std::string_view kErrorMalformedRequest = "MalformedRequest";  // 400
@@ -80,11 +80,11 @@ inline constexpr std::string_view kErrorMalformedRequest = "MalformedRequest";  
 inline constexpr std::string_view kErrorBadContentEncoding = "BadContentEncoding";
 // 400: the input ended inside a request (ParseHttpRequest only; the server just closes).
 inline constexpr std::string_view kErrorIncompleteRequest = "IncompleteRequest";
-inline constexpr std::string_view kErrorRequestTimeout = "RequestTimeout";            // 408
-inline constexpr std::string_view kErrorPayloadTooLarge = "PayloadTooLarge";          // 413
-inline constexpr std::string_view kErrorUnsupportedMediaType = "UnsupportedMediaType";  // 415
+inline constexpr std::string_view kErrorRequestTimeout = "RequestTimeout";               // 408
+inline constexpr std::string_view kErrorPayloadTooLarge = "PayloadTooLarge";             // 413
+inline constexpr std::string_view kErrorUnsupportedMediaType = "UnsupportedMediaType";   // 415
 inline constexpr std::string_view kErrorHeaderTooLarge = "RequestHeaderFieldsTooLarge";  // 431
-inline constexpr std::string_view kErrorInternal = "InternalError";                   // 500
+inline constexpr std::string_view kErrorInternal = "InternalError";                      // 500
 // 501: a Transfer-Encoding other than chunked.
 inline constexpr std::string_view kErrorNotImplemented = "NotImplemented";
 // 503: too many connections, or shutting down.

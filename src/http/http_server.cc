@@ -25,8 +25,6 @@
 // Timeouts, one steady_timer per session, re-armed per phase: idle (between requests; closes
 // silently), request (first byte to last byte of a request; 408 and close: the slowloris
 // guard), write (a client that stops reading; close), linger (see Linger()).
-#include "http/http.h"
-
 #include <pthread.h>
 
 #include <algorithm>
@@ -50,6 +48,7 @@
 #include "base/check.h"
 #include "base/clock.h"
 #include "base/logging.h"
+#include "http/http.h"
 #include "http/internal/wire.h"
 #include "http/request_parser.h"
 #include "net/address.h"
@@ -74,9 +73,7 @@ constexpr milliseconds kLingerTimeout(2000);
 // Back-off after accept() fails (EMFILE and friends), so that the loop does not spin.
 constexpr milliseconds kAcceptRetryDelay(100);
 
-std::string NowHttpDate() {
-  return HttpDate(Clock::Real().NowUnixNanos() / 1'000'000'000);
-}
+std::string NowHttpDate() { return HttpDate(Clock::Real().NowUnixNanos() / 1'000'000'000); }
 
 }  // namespace
 
@@ -137,7 +134,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   // Set up by Start(). Declared before the acceptor and timers, which must be destroyed
   // before the io_contexts they use.
   std::vector<std::unique_ptr<Loop>> loops_;
-  std::unique_ptr<tcp::acceptor> acceptor_;          // on loops_[0]
+  std::unique_ptr<tcp::acceptor> acceptor_;           // on loops_[0]
   std::unique_ptr<asio::steady_timer> accept_retry_;  // on loops_[0]
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   size_t next_loop_ = 0;  // owned by loop 0's thread
@@ -288,8 +285,8 @@ void Session::Start() {
   ErrorCode ec;
   const tcp::endpoint peer = socket_.remote_endpoint(ec);
   if (!ec) {
-    remote_ = net::Address::FromSockaddr(peer.data(), static_cast<socklen_t>(peer.size()))
-                  .ToString();
+    remote_ =
+        net::Address::FromSockaddr(peer.data(), static_cast<socklen_t>(peer.size())).ToString();
   }
   socket_.set_option(tcp::no_delay(true), ec);
   buffer_.resize(core_.limits().max_header_bytes + kReadChunk);
@@ -576,8 +573,7 @@ void Session::OnTimer(TimerKind kind) {
 ServerCore::ServerCore(HttpServer::Options options, Handler handler, ErrorFormatter formatter,
                        StatsRegistry* stats)
     : options_(std::move(options)),
-      limits_{options_.max_header_bytes, options_.max_body_bytes,
-              options_.max_decoded_body_bytes},
+      limits_{options_.max_header_bytes, options_.max_body_bytes, options_.max_decoded_body_bytes},
       handler_(std::move(handler)),
       formatter_(std::move(formatter)) {
   if (stats != nullptr) {
@@ -589,9 +585,9 @@ ServerCore::ServerCore(HttpServer::Options options, Handler handler, ErrorFormat
     }
     connections_total_ =
         &stats->GetCounter("roentgen_http_connections_total", "HTTP connections accepted");
-    connections_rejected_ = &stats->GetCounter(
-        "roentgen_http_connections_rejected_total",
-        "HTTP connections refused with 503 because max_connections were open");
+    connections_rejected_ =
+        &stats->GetCounter("roentgen_http_connections_rejected_total",
+                           "HTTP connections refused with 503 because max_connections were open");
     idle_timeouts_ = &stats->GetCounter("roentgen_http_timeouts_total",
                                         "HTTP connections closed by a timeout", "kind=\"idle\"");
     request_timeouts_ = &stats->GetCounter(
@@ -669,10 +665,9 @@ void ServerCore::RunLoop(Loop* loop, size_t index) {
 void ServerCore::DoAccept() {
   Loop* target = loops_[next_loop_].get();
   next_loop_ = (next_loop_ + 1) % loops_.size();
-  acceptor_->async_accept(target->context,
-                          [this, target](const ErrorCode& ec, tcp::socket socket) {
-                            OnAccept(ec, std::move(socket), target);
-                          });
+  acceptor_->async_accept(target->context, [this, target](const ErrorCode& ec, tcp::socket socket) {
+    OnAccept(ec, std::move(socket), target);
+  });
 }
 
 void ServerCore::OnAccept(const ErrorCode& ec, tcp::socket socket, Loop* loop) {
@@ -757,8 +752,7 @@ void ServerCore::Shutdown() {
   }
   const size_t left = active_.load(std::memory_order_acquire);
   if (left > 0) {
-    RG_LOG(kWarning, "http: closing {} connections still busy after the shutdown deadline",
-           left);
+    RG_LOG(kWarning, "http: closing {} connections still busy after the shutdown deadline", left);
   }
   StopAndJoin();
 }

@@ -1,9 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -19,7 +14,12 @@
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include "base/stats.h"
 #include "http/http.h"
@@ -197,8 +197,7 @@ class HttpServerTest : public ::testing::Test {
   }
 
   void StartServer(Handler handler, HttpServer::Options options = TestOptions()) {
-    ErrorFormatter formatter = [this](int status, std::string_view type,
-                                      std::string_view message) {
+    ErrorFormatter formatter = [this](int status, std::string_view type, std::string_view message) {
       {
         std::lock_guard<std::mutex> lock(errors_mu_);
         errors_.emplace_back(status, std::string(type));
@@ -207,8 +206,8 @@ class HttpServerTest : public ::testing::Test {
       response.status = status;
       response.headers.emplace_back("Content-Type", "application/json");
       response.headers.emplace_back("X-Amzn-ErrorType", std::string(type));
-      response.body = "{\"__type\":\"" + std::string(type) + "\",\"Message\":\"" +
-                      std::string(message) + "\"}";
+      response.body =
+          "{\"__type\":\"" + std::string(type) + "\",\"Message\":\"" + std::string(message) + "\"}";
       return response;
     };
     server_ = std::make_unique<HttpServer>(options, std::move(handler), formatter, &stats_);
@@ -285,9 +284,9 @@ TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
 TEST_F(HttpServerTest, ChunkedBody) {
   StartServer(Echo);
   Client client(port());
-  ASSERT_TRUE(client.Send(
-      "POST /v1/traces HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-      "5\r\nhello\r\n"));
+  ASSERT_TRUE(
+      client.Send("POST /v1/traces HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "5\r\nhello\r\n"));
   std::this_thread::sleep_for(20ms);  // the body arrives in pieces
   ASSERT_TRUE(client.Send("7;ext=1\r\n, world\r\n0\r\n\r\n"));
   auto r = client.Read();
@@ -351,8 +350,9 @@ TEST_F(HttpServerTest, TenMegabyteBodyIs413AndTheServerCarriesOn) {
   {
     // With "Expect: 100-continue" the client learns it before sending the body.
     Client client(port());
-    ASSERT_TRUE(client.Send("POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
-                            "Content-Length: 10000000\r\n\r\n"));
+    ASSERT_TRUE(
+        client.Send("POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                    "Content-Length: 10000000\r\n\r\n"));
     auto r = client.Read();
     ASSERT_TRUE(r.has_value());
     EXPECT_EQ(r->status, 413);
@@ -470,8 +470,9 @@ TEST_F(HttpServerTest, SlowRequestGets408) {
 TEST_F(HttpServerTest, ExpectContinue) {
   StartServer(Echo);
   Client client(port());
-  ASSERT_TRUE(client.Send("POST /TraceSegments HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
-                          "Content-Length: 4\r\n\r\n"));
+  ASSERT_TRUE(
+      client.Send("POST /TraceSegments HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                  "Content-Length: 4\r\n\r\n"));
   EXPECT_EQ(client.ReadRaw(25), "HTTP/1.1 100 Continue\r\n\r\n");
   ASSERT_TRUE(client.Send("body"));
   auto r = client.Read();
@@ -678,7 +679,8 @@ TEST_F(HttpServerTest, DefaultFormatterAndIpv6) {
   addr.sin6_addr = in6addr_loopback;
   addr.sin6_port = htons(server.port());
   ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  const std::string request = "GET / HTTP/1.1\r\nContent-Encoding: br\r\nContent-Length: 1\r\n\r\nx";
+  const std::string request =
+      "GET / HTTP/1.1\r\nContent-Encoding: br\r\nContent-Length: 1\r\n\r\nx";
   ASSERT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
   std::string got;
   char buf[4096];

@@ -74,8 +74,7 @@ bool IsOtherHttpVersion(std::string_view head) {
   const std::string_view version = head.substr(target_end + 1, 8);
   auto digit = [](char c) { return c >= '0' && c <= '9'; };
   return version.size() == 8 && version.substr(0, 5) == "HTTP/" && digit(version[5]) &&
-         version[6] == '.' && digit(version[7]) && version != "HTTP/1.0" &&
-         version != "HTTP/1.1";
+         version[6] == '.' && digit(version[7]) && version != "HTTP/1.0" && version != "HTTP/1.1";
 }
 
 // Splits a request-target into path and query. An absolute-form target
@@ -117,6 +116,7 @@ struct RequestParser::Impl {
     header_checked = false;
     expects_continue = false;
     head_scanned = 0;
+    head_bytes = 0;
     codings.clear();
   }
 
@@ -130,9 +130,9 @@ struct RequestParser::Impl {
     const auto& msg = parser->get();
     const unsigned version = msg.version();
     if (version != 10 && version != 11) {
-      Fail(MakeError(505, kErrorVersionNotSupported,
-                     fmt::format("HTTP version {}.{} is not supported", version / 10,
-                                 version % 10)));
+      Fail(MakeError(
+          505, kErrorVersionNotSupported,
+          fmt::format("HTTP version {}.{} is not supported", version / 10, version % 10)));
       return false;
     }
     bool has_te = false;
@@ -240,6 +240,7 @@ struct RequestParser::Impl {
   bool header_checked = false;
   bool expects_continue = false;
   size_t head_scanned = 0;  // held head bytes already searched for a bare-LF empty line
+  size_t head_bytes = 0;    // bytes of the current head consumed so far
   std::vector<Coding> codings;
   ParsedRequest ready;  // valid in kComplete
   RequestError error;   // valid in kError
@@ -320,9 +321,20 @@ size_t RequestParser::Feed(std::string_view bytes) {
         }
         return consumed;
       }
-      if (!s.header_checked && s.parser->is_header_done()) {
-        s.header_checked = true;
-        if (!s.CheckHeader()) return consumed;
+      if (!s.header_checked) {
+        s.head_bytes += used;
+        if (s.parser->is_header_done()) {
+          s.header_checked = true;
+          // Beast applies header_limit to the fields alone when the request line arrives
+          // in the same read, and to line plus fields otherwise; make it the whole head.
+          if (s.head_bytes > s.limits.max_header_bytes) {
+            s.Fail(
+                MakeError(431, kErrorHeaderTooLarge,
+                          fmt::format("request head exceeds {} bytes", s.limits.max_header_bytes)));
+            return consumed;
+          }
+          if (!s.CheckHeader()) return consumed;
+        }
       }
       if (used == 0 && !s.parser->is_done()) break;  // no progress; wait for more input
     }
@@ -344,9 +356,9 @@ Result<ParsedRequest> ParseHttpRequest(std::string_view bytes, const Limits& lim
     case RequestParser::State::kComplete:
       return parser.TakeRequest();
     case RequestParser::State::kNeedMore:
-      failure = MakeError(400, kErrorIncompleteRequest,
-                          parser.header_done() ? "incomplete request body"
-                                               : "incomplete request head");
+      failure =
+          MakeError(400, kErrorIncompleteRequest,
+                    parser.header_done() ? "incomplete request body" : "incomplete request head");
       break;
     case RequestParser::State::kError:
       failure = parser.error();

@@ -311,9 +311,8 @@ TEST(RequestParser, TargetsAndVersions) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(consumed, 22u);
 
-  r = ParseHttpRequest(
-      "POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi", Limits(),
-      nullptr);
+  r = ParseHttpRequest("POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi",
+                       Limits(), nullptr);
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->expects_continue);
 
@@ -374,9 +373,8 @@ TEST(RequestParser, BadGzipIsA400ThatKeepsTheConnection) {
     return "POST / HTTP/1.1\r\nContent-Encoding: gzip\r\n" + std::string(extra) +
            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
   };
-  for (const std::string& bad :
-       {std::string("not gzip at all"), gz.substr(0, gz.size() / 2), gz + "trailing",
-        std::string("\x1f\x8b\x08\x00", 4)}) {
+  for (const std::string& bad : {std::string("not gzip at all"), gz.substr(0, gz.size() / 2),
+                                 gz + "trailing", std::string("\x1f\x8b\x08\x00", 4)}) {
     RequestError e = ExpectError(request(bad));
     EXPECT_EQ(e.http_status, 400);
     EXPECT_EQ(e.error_type, kErrorBadContentEncoding);
@@ -428,6 +426,34 @@ TEST(RequestParser, LimitsAndFraming) {
   // ...also when it arrives without an end.
   e = ExpectError("GET / HTTP/1.1\r\nX-Big: " + std::string(2000, 'a'), limits);
   EXPECT_EQ(e.http_status, 431);
+  // The limit covers request line plus fields, however the bytes arrive.
+  const std::string start = "POST /GetSamplingRules HTTP/1.1\r\n";
+  std::string long_fields =
+      "X-Pad: " + std::string(1000 - 9 - 21, 'p') + "\r\nContent-Length: 2\r\n\r\n";
+  ASSERT_EQ(long_fields.size(), 1000u);
+  e = ExpectError(start + long_fields + "{}", limits);
+  EXPECT_EQ(e.http_status, 431);
+  {
+    RequestParser parser(limits);
+    std::string pending = start.substr(0, 5);
+    pending.erase(0, parser.Feed(pending));
+    pending += start.substr(5) + long_fields + "{}";
+    pending.erase(0, parser.Feed(pending));
+    ASSERT_EQ(parser.state(), RequestParser::State::kError);
+    EXPECT_EQ(parser.error().http_status, 431);
+  }
+  // Bare-LF heads are refused whether they arrive at once or in pieces.
+  EXPECT_EQ(ExpectError("GET / HTTP/1.1\nHost: x\n\n").http_status, 400);
+  {
+    RequestParser parser(limits);
+    std::string pending = "GET / HT";
+    pending.erase(0, parser.Feed(pending));
+    EXPECT_EQ(parser.state(), RequestParser::State::kNeedMore);
+    pending += "TP/1.1\nHost: x\n\n";
+    parser.Feed(pending);
+    ASSERT_EQ(parser.state(), RequestParser::State::kError);
+    EXPECT_EQ(parser.error().http_status, 400);
+  }
   // An incomplete head within the limit is just incomplete.
   e = ExpectError("GET / HTTP/1.1\r\nHost: x\r\n", limits);
   EXPECT_EQ(e.error_type, kErrorIncompleteRequest);
@@ -454,14 +480,13 @@ TEST(RequestParser, LimitsAndFraming) {
     EXPECT_FALSE(e.connection_reusable);
   }
   // An endless chunk-size line or trailer is cut off at max_header_bytes.
-  e = ExpectError("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;" +
-                      std::string(5000, 'e'),
-                  limits);
+  e = ExpectError(
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;" + std::string(5000, 'e'), limits);
   EXPECT_EQ(e.http_status, 400);
   EXPECT_NE(e.message.find("chunk header or trailer"), std::string::npos) << e.message;
-  e = ExpectError("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: " +
-                      std::string(5000, 't'),
-                  limits);
+  e = ExpectError(
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: " + std::string(5000, 't'),
+      limits);
   EXPECT_EQ(e.http_status, 400);
 
   // Trailers are accepted.
@@ -492,9 +517,9 @@ TEST(RequestParser, RefusesAmbiguousOrUnsupportedFraming) {
   EXPECT_EQ(ExpectError("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n")
                 .http_status,
             400);
-  EXPECT_EQ(ExpectError("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
-                .http_status,
-            400);
+  EXPECT_EQ(
+      ExpectError("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n").http_status,
+      400);
   EXPECT_EQ(ExpectError("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab")
                 .http_status,
             400);

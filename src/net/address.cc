@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "net/address.h"
 
-#include <arpa/inet.h>
 #include <netdb.h>
 
 #include <cstring>
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 
 namespace roentgen::net {
@@ -41,9 +41,9 @@ Result<Address> Address::Parse(std::string_view host, uint16_t port) {
   const std::string service = std::to_string(port);
   const int rc = getaddrinfo(literal.c_str(), service.c_str(), &hints, &found);
   if (rc != 0 || found == nullptr) {
-    return InvalidArgumentError(fmt::format(
-        "address: '{}' is not an IPv4/IPv6 literal or \"localhost\" ({})", host,
-        rc != 0 ? gai_strerror(rc) : "no result"));
+    return InvalidArgumentError(
+        fmt::format("address: '{}' is not an IPv4/IPv6 literal or \"localhost\" ({})", host,
+                    rc != 0 ? gai_strerror(rc) : "no result"));
   }
   address = FromSockaddr(found->ai_addr, found->ai_addrlen);
   freeaddrinfo(found);

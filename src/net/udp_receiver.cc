@@ -2,8 +2,6 @@
 #include "net/udp_receiver.h"
 
 #include <poll.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +9,9 @@
 #include <climits>
 #include <cstring>
 #include <exception>
+
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 
 #include "base/logging.h"
 
@@ -61,8 +62,8 @@ UdpReceiver::UdpReceiver(Options options, BatchCallback callback, StatsRegistry*
     stats_datagrams_ = &stats->GetCounter("roentgen_udp_datagrams_total",
                                           "UDP datagrams received (truncated ones included)");
     stats_bytes_ = &stats->GetCounter("roentgen_udp_bytes_total", "UDP payload bytes received");
-    stats_truncated_ = &stats->GetCounter(
-        "roentgen_udp_truncated_total", "UDP datagrams longer than the receive buffer");
+    stats_truncated_ = &stats->GetCounter("roentgen_udp_truncated_total",
+                                          "UDP datagrams longer than the receive buffer");
     stats_kernel_drops_ = &stats->GetCounter(
         "roentgen_udp_kernel_drops_total",
         "UDP datagrams dropped by the kernel because the socket buffer was full");
@@ -84,8 +85,8 @@ UdpReceiver::Counters UdpReceiver::counters() const {
 Status UdpReceiver::Start() {
   if (started_) return FailedPreconditionError("udp: Start() called twice");
   started_ = true;
-  if (options_.batch_size == 0 || options_.batch_size > 1024 ||
-      options_.max_datagram_bytes == 0 || options_.max_datagram_bytes > (1u << 20)) {
+  if (options_.batch_size == 0 || options_.batch_size > 1024 || options_.max_datagram_bytes == 0 ||
+      options_.max_datagram_bytes > (1u << 20)) {
     return InvalidArgumentError("udp: batch_size must be 1..1024 and max_datagram_bytes 1..1 MiB");
   }
   Result<Address> parsed = Address::Parse(options_.address, options_.port);
@@ -241,7 +242,8 @@ int UdpReceiver::ReceiveBatch() {
     const size_t length = b.msgs[idx].msg_len;
     Datagram& d = datagrams[idx];
     d.truncated = (hdr.msg_flags & MSG_TRUNC) != 0 || length > options_.max_datagram_bytes;
-    d.payload = std::string_view(b.data.data() + idx * b.slot, std::min(length, options_.max_datagram_bytes));
+    d.payload = std::string_view(b.data.data() + idx * b.slot,
+                                 std::min(length, options_.max_datagram_bytes));
     d.sender = Address::FromSockaddr(reinterpret_cast<sockaddr*>(&b.senders[idx]), hdr.msg_namelen);
     bytes += d.payload.size();
     if (d.truncated) ++truncated;

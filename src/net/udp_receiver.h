@@ -94,9 +94,7 @@ class UdpReceiver {
   uint16_t port() const { return bound_port_.load(std::memory_order_relaxed); }
   // The effective SO_RCVBUF as reported by the kernel (which doubles the requested value for
   // bookkeeping overhead); 0 before Start().
-  size_t receive_buffer_bytes() const {
-    return effective_rcvbuf_.load(std::memory_order_relaxed);
-  }
+  size_t receive_buffer_bytes() const { return effective_rcvbuf_.load(std::memory_order_relaxed); }
   Counters counters() const;
 
  private:

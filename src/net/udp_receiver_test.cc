@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "net/udp_receiver.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,7 +11,10 @@
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "base/stats.h"
 
@@ -87,7 +87,8 @@ class Sender {
 };
 
 std::string Payload(size_t index, size_t size) {
-  std::string header = "{\"format\":\"json\",\"version\":1}\n{\"id\":\"" + std::to_string(index) + "\"";
+  std::string header =
+      "{\"format\":\"json\",\"version\":1}\n{\"id\":\"" + std::to_string(index) + "\"";
   std::string out = header;
   while (out.size() < size) out.push_back(static_cast<char>('a' + (out.size() + index) % 26));
   out.resize(std::max(size, header.size()));
@@ -134,7 +135,8 @@ TEST(Address, ParsesLiteralsAndLocalhost) {
 TEST(UdpReceiver, ReceivesMaximumSizeAndBurstWithCounters) {
   Sink sink;
   StatsRegistry stats;
-  UdpReceiver receiver(LocalOptions(), [&](std::span<const Datagram> b) { sink.Add(b); }, &stats);
+  UdpReceiver receiver(
+      LocalOptions(), [&](std::span<const Datagram> b) { sink.Add(b); }, &stats);
   ASSERT_TRUE(receiver.Start().ok());
   ASSERT_NE(receiver.port(), 0);
   EXPECT_GT(receiver.receive_buffer_bytes(), 0u);
@@ -286,9 +288,9 @@ TEST(UdpReceiver, ReceivesOverIpv6Loopback) {
   to.sin6_addr = in6addr_loopback;
   to.sin6_port = htons(receiver.port());
   const std::string payload = Payload(7, 300);
-  ASSERT_EQ(::sendto(fd, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to),
-                     sizeof(to)),
-            static_cast<ssize_t>(payload.size()));
+  ASSERT_EQ(
+      ::sendto(fd, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to)),
+      static_cast<ssize_t>(payload.size()));
   ::close(fd);
   ASSERT_EQ(sink.WaitFor(1), 1u);
   EXPECT_EQ(sink.Items()[0].payload, payload);

@@ -31,9 +31,15 @@ class JsonValue {
   enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
 
   // A null value.
-  JsonValue() = default;
+  JsonValue();
+  // Special members are defined below JsonMember, which must be complete for them.
+  ~JsonValue();
+  JsonValue(const JsonValue& other);
+  JsonValue(JsonValue&& other) noexcept;
+  JsonValue& operator=(const JsonValue& other);
+  JsonValue& operator=(JsonValue&& other) noexcept;
 
-  static JsonValue Null() { return JsonValue(); }
+  static JsonValue Null();
   static JsonValue Bool(bool value);
   static JsonValue String(std::string value);
   static JsonValue Array();
@@ -104,6 +110,14 @@ struct JsonMember {
   JsonValue value;
   bool operator==(const JsonMember&) const = default;
 };
+
+inline JsonValue::JsonValue() = default;
+inline JsonValue::~JsonValue() = default;
+inline JsonValue::JsonValue(const JsonValue& other) = default;
+inline JsonValue::JsonValue(JsonValue&& other) noexcept = default;
+inline JsonValue& JsonValue::operator=(const JsonValue& other) = default;
+inline JsonValue& JsonValue::operator=(JsonValue&& other) noexcept = default;
+inline JsonValue JsonValue::Null() { return JsonValue(); }
 
 // Parses exactly one JSON value (RFC 8259) with optional surrounding whitespace.
 // Strings must be well-formed UTF-8; \u escapes must form valid code points (a lone surrogate

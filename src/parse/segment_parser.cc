@@ -59,7 +59,7 @@ constexpr size_t kInitialParserCapacity = 4096;
 // `key == literal`, written so that the compiler inlines the comparison (a constant-length
 // memcmp) instead of calling memcmp: member-name dispatch is a hot spot.
 template <size_t N>
-inline bool KeyIs(std::string_view key, const char (&literal)[N]) {
+[[gnu::always_inline]] inline bool KeyIs(std::string_view key, const char (&literal)[N]) {
   return key.size() == N - 1 && std::memcmp(key.data(), literal, N - 1) == 0;
 }
 
@@ -92,7 +92,7 @@ enum class Field : uint8_t {
   kService,
 };
 
-Field ClassifyEntityField(std::string_view key) {
+[[gnu::always_inline]] inline Field ClassifyEntityField(std::string_view key) {
   switch (key.size()) {
     case 2:
       if (KeyIs(key, "id")) return Field::kId;
@@ -153,15 +153,15 @@ Field ClassifyEntityField(std::string_view key) {
 // Scalar helpers over simdjson DOM elements. None of them fails on a wrong type: they report
 // "not this type" and the caller decides whether that is an error or a field to ignore.
 
-bool GetString(dom::element value, std::string_view* out) {
+[[gnu::always_inline]] inline bool GetString(dom::element value, std::string_view* out) {
   return value.get_string().get(*out) == simdjson::SUCCESS;
 }
 
-bool GetBool(dom::element value, bool* out) {
+[[gnu::always_inline]] inline bool GetBool(dom::element value, bool* out) {
   return value.get_bool().get(*out) == simdjson::SUCCESS;
 }
 
-bool GetNumber(dom::element value, double* out) {
+[[gnu::always_inline]] inline bool GetNumber(dom::element value, double* out) {
   return value.get_double().get(*out) == simdjson::SUCCESS;
 }
 
@@ -194,7 +194,7 @@ bool GetInt32(dom::element value, int32_t* out) {
   return true;
 }
 
-bool IsNull(dom::element value) { return value.type() == dom::element_type::NULL_VALUE; }
+[[gnu::always_inline]] inline bool IsNull(dom::element value) { return value.type() == dom::element_type::NULL_VALUE; }
 
 // Returns the best-effort id of a document that could not be parsed as JSON: the first
 // `"id" : "..."` in the text, as the X-Ray daemon's regular expression finds it.
@@ -303,17 +303,22 @@ class DocumentWalker {
     return Fail(error_code::kMissingField, {}, std::move(detail));
   }
 
-  void CopyString(std::string_view text, std::string* out) const {
-    out->assign(text.data(), internal::Utf8TruncatedSize(text, limits_.max_string_bytes));
+  [[gnu::always_inline]] void CopyString(std::string_view text, std::string* out) const {
+    const size_t size = text.size() <= limits_.max_string_bytes
+                            ? text.size()
+                            : internal::Utf8TruncatedSize(text, limits_.max_string_bytes);
+    // clear + append: cheaper than assign, which must allow for overlapping buffers.
+    out->clear();
+    out->append(text.data(), size);
   }
 
   // Copies `value` into *out when it is a string; leaves *out alone otherwise.
-  void CopyIfString(dom::element value, std::string* out) const {
+  [[gnu::always_inline]] void CopyIfString(dom::element value, std::string* out) const {
     std::string_view text;
     if (GetString(value, &text)) CopyString(text, out);
   }
 
-  bool WalkEntity(dom::object object, Entity* entity, size_t depth, RootFields* root) {
+  [[gnu::flatten]] bool WalkEntity(dom::object object, Entity* entity, size_t depth, RootFields* root) {
     bool have_id = false;
     bool have_name = false;
     bool have_start = false;
@@ -437,7 +442,7 @@ class DocumentWalker {
     return true;
   }
 
-  bool ReadRootField(Field field, dom::element value, Entity* entity, RootFields* root) {
+  [[gnu::flatten]] bool ReadRootField(Field field, dom::element value, Entity* entity, RootFields* root) {
     switch (field) {
       case Field::kTraceId: {
         root->trace_id.reset();
@@ -534,7 +539,7 @@ class DocumentWalker {
     return true;
   }
 
-  bool WalkSubsegments(dom::element value, Entity* entity, size_t depth) {
+  [[gnu::flatten]] bool WalkSubsegments(dom::element value, Entity* entity, size_t depth) {
     // A repeated member replaces the earlier one, as everywhere else.
     subsegment_count_ -= std::min(subsegment_count_, CountSubsegments(*entity));
     entity->subsegments.clear();
@@ -582,7 +587,7 @@ class DocumentWalker {
     return count;
   }
 
-  void ReadCause(dom::element value, std::optional<CauseInfo>* out) {
+  [[gnu::flatten]] void ReadCause(dom::element value, std::optional<CauseInfo>* out) {
     out->reset();
     std::string_view text;
     if (GetString(value, &text)) {
@@ -604,6 +609,7 @@ class DocumentWalker {
         cause.paths.clear();
         dom::array paths;
         if (member.value.get_array().get(paths) != simdjson::SUCCESS) continue;
+        cause.paths.reserve(paths.size());
         for (dom::element path : paths) {
           if (GetString(path, &text)) CopyString(text, &cause.paths.emplace_back());
         }
@@ -621,7 +627,7 @@ class DocumentWalker {
     }
   }
 
-  void ReadException(dom::object object, ExceptionInfo* exception) {
+  [[gnu::flatten]] void ReadException(dom::object object, ExceptionInfo* exception) {
     for (dom::key_value_pair member : object) {
       const std::string_view key = member.key;
       if (KeyIs(key, "id")) {
@@ -661,7 +667,7 @@ class DocumentWalker {
     }
   }
 
-  void ReadHttp(dom::element value, std::optional<model::HttpInfo>* out) {
+  [[gnu::flatten]] void ReadHttp(dom::element value, std::optional<model::HttpInfo>* out) {
     out->reset();
     dom::object object;
     if (value.get_object().get(object) != simdjson::SUCCESS) return;
@@ -714,7 +720,7 @@ class DocumentWalker {
     }
   }
 
-  void ReadAws(dom::element value, std::optional<model::AwsInfo>* out) {
+  [[gnu::flatten]] void ReadAws(dom::element value, std::optional<model::AwsInfo>* out) {
     out->reset();
     dom::object object;
     if (value.get_object().get(object) != simdjson::SUCCESS) return;
@@ -768,7 +774,7 @@ class DocumentWalker {
     }
   }
 
-  void ReadSql(dom::element value, std::optional<model::SqlInfo>* out) {
+  [[gnu::flatten]] void ReadSql(dom::element value, std::optional<model::SqlInfo>* out) {
     out->reset();
     dom::object object;
     if (value.get_object().get(object) != simdjson::SUCCESS) return;
@@ -795,11 +801,12 @@ class DocumentWalker {
     }
   }
 
-  void ReadAnnotations(dom::element value, std::vector<Annotation>* out) {
+  [[gnu::flatten]] void ReadAnnotations(dom::element value, std::vector<Annotation>* out) {
     annotation_count_ -= std::min(annotation_count_, out->size());
     out->clear();
     dom::object object;
     if (value.get_object().get(object) != simdjson::SUCCESS) return;
+    out->reserve(std::min(object.size(), limits_.max_annotations));
     for (dom::key_value_pair member : object) {
       const std::string_view key = member.key;
       if (key.size() > limits_.max_annotation_key_bytes) continue;
@@ -837,7 +844,7 @@ class DocumentWalker {
     }
   }
 
-  void ReadPrecursorIds(dom::element value, std::vector<SegmentId>* out) {
+  [[gnu::flatten]] void ReadPrecursorIds(dom::element value, std::vector<SegmentId>* out) {
     out->clear();
     dom::array array;
     if (value.get_array().get(array) != simdjson::SUCCESS) return;
@@ -921,8 +928,7 @@ ThreadState& GetThreadState() {
   return state;
 }
 
-dom::parser& DomParser(size_t max_json_depth) {
-  ThreadState& state = GetThreadState();
+dom::parser& DomParser(ThreadState& state, size_t max_json_depth) {
   const size_t depth = std::max<size_t>(max_json_depth, 1);
   if (state.dom_max_depth != depth) {
     // Fails only when memory is exhausted, which is fatal (STYLE.md 25).
@@ -944,7 +950,8 @@ Status ParseInto(std::string_view json, const ParseLimits& limits, ParseFailure*
                   "segment document of " + std::to_string(json.size()) +
                       " bytes exceeds the limit of " + std::to_string(limits.max_document_bytes));
   }
-  dom::parser& parser = DomParser(limits.max_json_depth);
+  ThreadState& state = GetThreadState();
+  dom::parser& parser = DomParser(state, limits.max_json_depth);
   dom::element root;
   const simdjson::error_code parse_error = parser.parse(json.data(), json.size()).get(root);
   if (parse_error != simdjson::SUCCESS) {
@@ -977,7 +984,7 @@ Status ParseInto(std::string_view json, const ParseLimits& limits, ParseFailure*
     return Reject(failure, std::string(), error_code::kNotAnObject,
                   "a segment document must be a JSON object");
   }
-  DocumentWalker walker(limits, &GetThreadState().path);
+  DocumentWalker walker(limits, &state.path);
   if (walker.WalkDocument(object, document)) return Status::Ok();
 
   // Slow path: describe the failure.

@@ -4,10 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "parse/daemon_datagram.h"
+#include "parse/internal/ids.h"
 #include "parse/internal/name_rules.h"
 #include "parse/internal/test_fixtures.h"
 
@@ -464,6 +466,27 @@ TEST(SegmentParser, NameRules) {
   EXPECT_EQ(CheckEntityName("«x»", nullptr), NameProblem::kForbiddenCharacter);
   EXPECT_EQ(CheckEntityName("\xEF\xBB\xBFx", nullptr), NameProblem::kForbiddenCharacter);  // BOM
   EXPECT_EQ(CheckEntityName(std::string(201, 'x'), nullptr), NameProblem::kTooLong);
+}
+
+TEST(SegmentParser, FastIdParsersMatchTheModel) {
+  std::mt19937_64 random(42);
+  const std::string alphabet = "0123456789abcdefABCDEFgG-/:@` \x7f\x80\xff";
+  for (int round = 0; round < 200000; ++round) {
+    std::string text(16, '0');
+    for (char& ch : text) {
+      // Mostly hex, sometimes anything.
+      ch = (random() % 8 == 0) ? static_cast<char>(random() % 256)
+                               : alphabet[random() % 22];
+    }
+    ASSERT_EQ(internal::ParseSegmentIdFast(text), SegmentId::Parse(text)) << text;
+    std::string trace = "1-" + text.substr(0, 8) + "-" + text + text.substr(8, 8);
+    if (round % 3 == 0) trace[static_cast<size_t>(random() % 35)] = static_cast<char>(random() % 256);
+    ASSERT_EQ(internal::ParseTraceIdFast(trace), model::TraceId::Parse(trace)) << trace;
+  }
+  for (std::string_view text : {"", "0", "0123456789abcdef0", "ffffffffffffffff", "FFFFFFFFFFFFFFFF",
+                                "0000000000000000", "123456789ABCDEF0"}) {
+    EXPECT_EQ(internal::ParseSegmentIdFast(text), SegmentId::Parse(text)) << text;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1147,6 +1147,7 @@ Status EmbeddedStore::Shutdown() {
     status = wal_->TruncateBefore(truncate_before);
   }
   Status sync = wal_->Sync();
+  lock_.reset();  // another store may open the directory now
   return status.ok() ? sync : status;
 }
 
@@ -1166,6 +1167,7 @@ void EmbeddedStore::CrashForTest() {
   }
   seal_cv_.notify_all();
   if (sealer_.joinable()) sealer_.join();
+  lock_.reset();  // a killed process holds no lock
 }
 
 }  // namespace

@@ -275,7 +275,7 @@ class FaultInjectionFileSystem final : public FileSystem {
   mutable std::mutex mu_;
   // Guarded by mu_.
   std::map<std::string, std::shared_ptr<FileState>> files_;  // by normalized path
-  std::vector<PendingRename> pending_renames_;                // oldest first
+  std::vector<PendingRename> pending_renames_;               // oldest first
   uint64_t epoch_ = 0;  // incremented by every power cut; older handles are dead
   int pending_faults_[3] = {0, 0, 0};
 };

@@ -2,7 +2,6 @@
 #include "store/file_system.h"
 
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
@@ -10,6 +9,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 namespace roentgen::store {
 namespace {
@@ -142,11 +142,11 @@ TEST_P(FileSystemContractTest, ReadFileToStringEnforcesLimit) {
 }
 
 TEST_P(FileSystemContractTest, MissingFilesAreNotFoundAndNamed) {
-  for (Status status : {fs_->NewSequentialFile(Path("nope")).error(),
-                        fs_->NewRandomAccessFile(Path("nope")).error(),
-                        fs_->ReadFileToString(Path("nope"), 10).error(),
-                        fs_->GetFileSize(Path("nope")).error(), fs_->DeleteFile(Path("nope")),
-                        fs_->RenameFile(Path("nope"), Path("other"))}) {
+  for (Status status :
+       {fs_->NewSequentialFile(Path("nope")).error(),
+        fs_->NewRandomAccessFile(Path("nope")).error(),
+        fs_->ReadFileToString(Path("nope"), 10).error(), fs_->GetFileSize(Path("nope")).error(),
+        fs_->DeleteFile(Path("nope")), fs_->RenameFile(Path("nope"), Path("other"))}) {
     EXPECT_EQ(status.code(), StatusCode::kNotFound) << status.ToString();
     EXPECT_NE(status.message().find(Path("nope")), std::string_view::npos) << status.ToString();
   }
@@ -241,12 +241,11 @@ TEST(PosixFileSystem, LockConflictsAcrossProcessesAndNamesHolder) {
   if (child == 0) {
     auto child_fs = NewPosixFileSystem();
     auto second = child_fs->LockFile(lock_path);
-    bool named = !second.ok() &&
-                 second.error().message().find("pid " + std::to_string(::getppid())) !=
-                     std::string_view::npos;
-    ::_exit(!second.ok() && second.error().code() == StatusCode::kFailedPrecondition && named
-                ? 0
-                : 1);
+    bool named =
+        !second.ok() && second.error().message().find("pid " + std::to_string(::getppid())) !=
+                            std::string_view::npos;
+    ::_exit(!second.ok() && second.error().code() == StatusCode::kFailedPrecondition && named ? 0
+                                                                                              : 1);
   }
   int wait_status = 0;
   ASSERT_EQ(::waitpid(child, &wait_status, 0), child);
@@ -381,9 +380,9 @@ TEST_F(FaultInjectionTest, KeepRandomPrefixKeepsAPrefix) {
     ASSERT_TRUE((*file)->Append("synced|").ok());
     ASSERT_TRUE((*file)->Sync().ok());
     ASSERT_TRUE((*file)->Append("0123456789").ok());
-    ASSERT_TRUE(fs_.SimulatePowerCut({.unsynced_data = UnsyncedData::kKeepRandomPrefix,
-                                      .seed = seed})
-                    .ok());
+    ASSERT_TRUE(
+        fs_.SimulatePowerCut({.unsynced_data = UnsyncedData::kKeepRandomPrefix, .seed = seed})
+            .ok());
     std::string contents = BaseContents("/db/f");
     EXPECT_EQ(std::string("synced|0123456789").substr(0, contents.size()), contents);
     EXPECT_GE(contents.size(), 7u);

@@ -13,10 +13,12 @@ Exit codes: 0 pass, 1 fail, 77 skip (a client the test needs is missing; the rea
 printed as "SKIP: ..."), which ctest maps through SKIP_RETURN_CODE.
 
 Where things come from, first match wins:
-  binary: --binary, $ROENTGEN_BINARY, <repo>/build/clients/roentgen, <repo>/build/dev/roentgen
+  binary: --binary, $ROENTGEN_BINARY, the newer of <repo>/build/{dev,clients}/roentgen
   shared: --shared, $RG_SHARED_DIR, <repo>/../shared
 """
 
+import atexit
+import ctypes
 import gzip
 import http.client
 import json
@@ -31,8 +33,6 @@ import tempfile
 import threading
 import time
 import unittest
-import urllib.error
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -74,11 +74,10 @@ def configure(argv):
         else:
             rest.append(arg)
     if not binary:
-        for candidate in ("build/clients/roentgen", "build/dev/roentgen"):
-            path = os.path.join(REPO, candidate)
-            if os.path.exists(path):
-                binary = path
-                break
+        found = [os.path.join(REPO, c) for c in ("build/dev/roentgen", "build/clients/roentgen")]
+        found = [p for p in found if os.path.exists(p)]
+        if found:
+            binary = max(found, key=os.path.getmtime)  # the newest build
     if not shared:
         shared = os.path.normpath(os.path.join(REPO, "..", "shared"))
     BINARY, SHARED = binary, shared
@@ -112,6 +111,34 @@ def main(extra_checks=None):
 
 # ---------------------------------------------------------------------------------------------
 # The server process.
+
+_LIVE_SERVERS = set()
+
+
+def _cleanup_all():
+    for server in list(_LIVE_SERVERS):
+        server.cleanup()
+
+
+def _terminated(signum, frame):
+    # ctest's timeout (or ^C) ends the test: exit through atexit so no server is left behind.
+    sys.exit(128 + signum)
+
+
+atexit.register(_cleanup_all)
+for _sig in (signal.SIGTERM, signal.SIGHUP):
+    try:
+        signal.signal(_sig, _terminated)
+    except (ValueError, OSError):  # not the main thread
+        pass
+
+
+def _die_with_parent():
+    """Runs in the child before exec: SIGKILL it when the test process dies (Linux)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 class Server:
@@ -147,8 +174,12 @@ class Server:
         cmd = [self.binary, "serve", "--data-dir", self.data_dir, "--listen", self.listen]
         cmd += self.args
         self._log = open(self.log_path, "ab")
+        # PR_SET_PDEATHSIG follows the forking thread: only the main thread may fork servers.
+        on_main = threading.current_thread() is threading.main_thread()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=self._log)
+                                     stderr=self._log,
+                                     preexec_fn=_die_with_parent if on_main else None)
+        _LIVE_SERVERS.add(self)
         line = self._read_line(timeout)
         if not line:
             code = self.proc.poll()
@@ -165,6 +196,11 @@ class Server:
         self.http_addr = (http_host, int(http_port))
         self.udp_addr = (udp_host, int(udp_port))
         self.port = int(http_port)
+        if not any(a.startswith(("--udp-listen", "--http-listen")) for a in self.args):
+            # Port 0 picks one free port for both (the listening-line contract).
+            if self.http_addr[1] != self.udp_addr[1]:
+                self.kill()
+                raise AssertionError("HTTP and UDP ports differ: %r" % line)
         self._drainer = threading.Thread(target=self._drain_stdout, daemon=True)
         self._drainer.start()
         return self
@@ -224,6 +260,7 @@ class Server:
             self.proc.stdout.close()
 
     def cleanup(self):
+        _LIVE_SERVERS.discard(self)
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
@@ -580,13 +617,3 @@ def client_env(extra=None):
     env.update(extra or {})
     return env
 
-
-def urlopen_json(url, body, timeout=30):
-    """POST JSON with urllib; returns (status, parsed body)."""
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, _maybe_json(resp.read())
-    except urllib.error.HTTPError as e:
-        return e.code, _maybe_json(e.read())

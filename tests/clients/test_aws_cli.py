@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """The real AWS CLIs against roentgen: `aws xray put-trace-segments` then
 `aws xray batch-get-traces`, and a service error the CLI shows.
@@ -14,7 +15,6 @@ import os
 import shutil
 import subprocess
 import sys
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -59,11 +59,8 @@ class AwsCliTest(harness.ServerTestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = harness.Server()
+        cls.addClassCleanup(cls.server.cleanup)
         cls.server.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
 
     def aws(self, cli, *args):
         cmd = [CLIS[cli], "xray", *args, "--endpoint-url", self.server.endpoint,

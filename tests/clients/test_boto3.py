@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """boto3 against roentgen: put_trace_segments / batch_get_traces and botocore's restJson1
 error parsing. Runs under whichever interpreter starts it; ctest runs it twice:
@@ -37,16 +38,13 @@ class Boto3Test(harness.ServerTestCase):
         os.environ.clear()
         os.environ.update(harness.client_env())
         cls.server = harness.Server()
+        cls.addClassCleanup(cls.server.cleanup)
         cls.server.start()
         cls.client = boto3.session.Session().client(
             "xray", endpoint_url=cls.server.endpoint, region_name="us-east-1",
             aws_access_key_id=harness.DUMMY_ACCESS_KEY,
             aws_secret_access_key=harness.DUMMY_SECRET_KEY,
             config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}))
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
 
     def test_put_and_batch_get(self):
         trace = harness.new_trace_id()

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """The X-Ray SDK for Python (pip aws-xray-sdk 2.x, the `python3` on PATH) sending to roentgen
 over UDP, found through AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:PORT.
@@ -47,6 +48,7 @@ class XRaySdkPythonTest(harness.ServerTestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = harness.Server()
+        cls.addClassCleanup(cls.server.cleanup)
         cls.server.start()
         os.environ["AWS_XRAY_DAEMON_ADDRESS"] = "127.0.0.1:%d" % cls.server.udp_addr[1]
         os.environ["AWS_XRAY_CONTEXT_MISSING"] = "LOG_ERROR"
@@ -65,10 +67,6 @@ class XRaySdkPythonTest(harness.ServerTestCase):
                                sampler=sdk["LocalSampler"](SAMPLE_ALL), plugins=(),
                                context_missing="LOG_ERROR", service="order-processor",
                                streaming_threshold=30)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
 
     def sent_documents(self, start=0):
         docs = []

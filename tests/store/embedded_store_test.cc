@@ -195,6 +195,25 @@ TEST_F(EmbeddedStoreTest, RefusesDocumentsPastTheTraceCap) {
   ASSERT_TRUE(store->Shutdown().ok());
 }
 
+TEST_F(EmbeddedStoreTest, RetentionDropsWholeExpiredPartitions) {
+  auto store = Open();
+  ASSERT_TRUE(AppendSync(*store, {SegmentJson(5, 1, 1795497420.5)}).status.ok());
+  ASSERT_TRUE(store->FlushAll().ok());
+  clock_.Advance(std::chrono::hours(24 * 15));
+  ASSERT_TRUE(AppendSync(*store, {SegmentJson(6, 1, 1795497420.5)}).status.ok());
+  ASSERT_TRUE(store->FlushAll().ok());
+  EXPECT_EQ(store->Stats().partitions, 2u);
+  // 31 days after the first block: its partition is past the 30-day retention, the second's
+  // is not.
+  clock_.Advance(std::chrono::hours(24 * 16));
+  ASSERT_TRUE(store->FlushAll().ok());
+  EXPECT_EQ(store->Stats().partitions, 1u);
+  EXPECT_TRUE(Documents(*store, 5).empty());
+  EXPECT_EQ(Documents(*store, 6).size(), 1u);
+  ASSERT_TRUE(store->Shutdown().ok());
+  EXPECT_FALSE(fs_.ListDir("/data/blocks").value().empty());
+}
+
 TEST_F(EmbeddedStoreTest, AcknowledgedDocumentsSurvivePowerCuts) {
   std::mt19937 rng(7);
   std::map<int, std::vector<std::string>> acknowledged;
@@ -215,7 +234,9 @@ TEST_F(EmbeddedStoreTest, AcknowledgedDocumentsSurvivePowerCuts) {
       auto result = AppendSync(*store, raws);
       ASSERT_TRUE(result.status.ok());
       for (size_t idx = 0; idx < raws.size(); ++idx) acknowledged[traces[idx]].push_back(raws[idx]);
-      if (rng() % 3 == 0) ASSERT_TRUE(store->FlushAll().ok());
+      if (rng() % 3 == 0) {
+        ASSERT_TRUE(store->FlushAll().ok());
+      }
     }
     store->CrashForTest();
     store.reset();

@@ -37,10 +37,10 @@ std::string HttpDate(int64_t unix_seconds);
 
 // How the connection continues after a response.
 struct ResponseFraming {
-  bool close = false;               // send "Connection: close" (the server closes after)
-  bool http10_keep_alive = false;   // send "Connection: keep-alive" (HTTP/1.0 keep-alive)
-  bool is_head = false;             // omit the body but keep its Content-Length
-  std::string_view date;            // Date value, used unless the response has one
+  bool close = false;              // send "Connection: close" (the server closes after)
+  bool http10_keep_alive = false;  // send "Connection: keep-alive" (HTTP/1.0 keep-alive)
+  bool is_head = false;            // omit the body but keep its Content-Length
+  std::string_view date;           // Date value, used unless the response has one
 };
 
 // True when `response` asks for the connection to be closed ("Connection: close").

@@ -75,6 +75,16 @@ constexpr std::array<bool, 128> kAllowedAscii = [] {
 
 NameProblem CheckEntityName(std::string_view name, size_t* bad_offset) {
   if (name.empty()) return NameProblem::kEmpty;
+  // Fast path: short ASCII names, by far the common case.
+  if (name.size() <= kMaxNameCodePoints) {
+    size_t pos = 0;
+    while (pos < name.size()) {
+      const auto byte = static_cast<unsigned char>(name[pos]);
+      if (byte >= 0x80 || !kAllowedAscii[byte]) break;
+      ++pos;
+    }
+    if (pos == name.size()) return NameProblem::kNone;
+  }
   size_t code_points = 0;
   size_t pos = 0;
   while (pos < name.size()) {

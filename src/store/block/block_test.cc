@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "store/block/block_builder.h"
 #include "store/block/block_reader.h"
 #include "store/block/bloom.h"
@@ -127,6 +130,21 @@ TEST(BlockTest, DamageIsReportedAsCorruption) {
     }
     any_error = any_error || !(*reader)->FindRows(MakeRow(3, "").summary.id).ok();
     EXPECT_TRUE(any_error || pos < 8) << "damage at " << pos << " went unnoticed";
+  }
+}
+
+// Regenerates the block_reader_fuzz seed corpus when RG_WRITE_BLOCK_CORPUS names a folder.
+TEST(BlockTest, WritesSeedCorpusWhenAsked) {
+  const char* dir = std::getenv("RG_WRITE_BLOCK_CORPUS");
+  if (dir == nullptr) GTEST_SKIP() << "set RG_WRITE_BLOCK_CORPUS to regenerate the corpus";
+  for (uint32_t rows : {1u, 3u, 40u}) {
+    BlockBuilder builder(rows, 1);
+    for (uint32_t n = 0; n < rows; ++n) builder.Add(MakeRow(n, n % 2 ? "000000000000" : "123456789012"));
+    std::string bytes = builder.Finish();
+    std::FILE* file = std::fopen((std::string(dir) + "/block_" + std::to_string(rows)).c_str(), "wb");
+    ASSERT_NE(file, nullptr);
+    std::fwrite(bytes.data(), 1, bytes.size(), file);
+    std::fclose(file);
   }
 }
 

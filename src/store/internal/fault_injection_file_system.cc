@@ -32,9 +32,12 @@ namespace {
 
 const char* FaultKindName(FaultKind kind) {
   switch (kind) {
-    case FaultKind::kWrite: return "write";
-    case FaultKind::kSync: return "sync";
-    case FaultKind::kMetadata: return "metadata";
+    case FaultKind::kWrite:
+      return "write";
+    case FaultKind::kSync:
+      return "sync";
+    case FaultKind::kMetadata:
+      return "metadata";
   }
   return "?";
 }
@@ -50,7 +53,10 @@ class FaultInjectionFileSystem::FaultWritableFile final : public WritableFile {
   FaultWritableFile(FaultInjectionFileSystem& fs, std::string path,
                     std::unique_ptr<WritableFile> base, std::shared_ptr<FileState> state,
                     uint64_t epoch)
-      : fs_(fs), path_(std::move(path)), base_(std::move(base)), state_(std::move(state)),
+      : fs_(fs),
+        path_(std::move(path)),
+        base_(std::move(base)),
+        state_(std::move(state)),
         epoch_(epoch) {}
 
   Status Append(std::string_view data) override {

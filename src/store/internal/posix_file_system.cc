@@ -13,17 +13,18 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <limits>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <system_error>
 #include <utility>
+
+#include <sys/file.h>
+#include <sys/stat.h>
 
 #include "base/status_macros.h"
 #include "store/file_system.h"
@@ -176,8 +177,8 @@ class PosixRandomAccessFile final : public RandomAccessFile {
     size_t done = 0;
     while (done < n) {
       if (offset + done > static_cast<uint64_t>(std::numeric_limits<off_t>::max())) break;
-      ssize_t got = ::pread(fd_, scratch->data() + done, n - done,
-                            static_cast<off_t>(offset + done));
+      ssize_t got =
+          ::pread(fd_, scratch->data() + done, n - done, static_cast<off_t>(offset + done));
       if (got < 0) {
         if (errno == EINTR) continue;
         return PosixError("read", path_, errno);
@@ -282,8 +283,7 @@ class PosixFileSystem final : public FileSystem {
     std::string p(path);
     int fd = OpenRetry(p, O_RDONLY);
     if (fd < 0) return PosixError("open", p, errno);
-    return std::unique_ptr<SequentialFile>(
-        std::make_unique<PosixSequentialFile>(std::move(p), fd));
+    return std::unique_ptr<SequentialFile>(std::make_unique<PosixSequentialFile>(std::move(p), fd));
   }
 
   Result<std::string> ReadFileToString(std::string_view path, uint64_t max_bytes) override {
@@ -297,8 +297,8 @@ class PosixFileSystem final : public FileSystem {
       RG_ASSIGN_OR_RETURN(std::string_view chunk, file.Read(kWritableBufferSize, &scratch));
       if (chunk.empty()) break;
       if (contents.size() + chunk.size() > max_bytes) {
-        return OutOfRangeError("read " + p + ": file is larger than " +
-                               std::to_string(max_bytes) + " bytes");
+        return OutOfRangeError("read " + p + ": file is larger than " + std::to_string(max_bytes) +
+                               " bytes");
       }
       contents.append(chunk);
     }
@@ -405,8 +405,8 @@ class PosixFileSystem final : public FileSystem {
         }
         if (!text.empty()) holder = " (pid " + std::string(text) + ")";
       }
-      return FailedPreconditionError("lock " + p + ": already held by another process" +
-                                     holder + "; is another server using this directory?");
+      return FailedPreconditionError("lock " + p + ": already held by another process" + holder +
+                                     "; is another server using this directory?");
     }
     // Record our pid for the message above. Failure here is harmless.
     std::string pid = std::to_string(::getpid()) + "\n";

@@ -73,8 +73,7 @@ bool Reader::ReadRecord(std::string_view* record, std::string* scratch) {
 
       case kBadRecord:
         if (in_fragmented_record) {
-          ReportCorruption(scratch->size(), "error in middle of record",
-                           prospective_record_offset);
+          ReportCorruption(scratch->size(), "error in middle of record", prospective_record_offset);
           in_fragmented_record = false;
           scratch->clear();
         }

@@ -41,7 +41,8 @@ std::string Payload(size_t n, uint32_t seed) {
 }
 
 // Encodes records as a log, returning its bytes and each record's end offset.
-std::string WriteLog(const std::vector<std::string>& records, std::vector<uint64_t>* ends = nullptr) {
+std::string WriteLog(const std::vector<std::string>& records,
+                     std::vector<uint64_t>* ends = nullptr) {
   auto fs = NewMemFileSystem();
   auto file = fs->NewWritableFile("/log");
   EXPECT_TRUE(file.ok());
@@ -222,8 +223,8 @@ TEST(LogTest, DamagedFragmentOfLargeRecordIsReportedAndNextRecordsRead) {
   ReadResult result;
   ReadLog(log, &result);
   EXPECT_FALSE(result.reporter.messages.empty());
-  EXPECT_EQ(result.records, (std::vector<std::string>{records[0], records[2], records[3],
-                                                      records[4]}));
+  EXPECT_EQ(result.records,
+            (std::vector<std::string>{records[0], records[2], records[3], records[4]}));
 }
 
 TEST(LogTest, DamagedFirstFragmentReportsMissingStart) {
@@ -261,8 +262,8 @@ TEST(LogTest, BadLengthInMiddleIsReported) {
 }
 
 TEST(LogTest, UnknownRecordTypeIsReported) {
-  std::string log = PhysicalRecord(1, "before") + PhysicalRecord(9, "strange") +
-                    PhysicalRecord(1, "after");
+  std::string log =
+      PhysicalRecord(1, "before") + PhysicalRecord(9, "strange") + PhysicalRecord(1, "after");
   ReadResult result;
   ReadLog(log, &result);
   ASSERT_EQ(result.reporter.messages.size(), 1u);
@@ -271,9 +272,8 @@ TEST(LogTest, UnknownRecordTypeIsReported) {
 }
 
 TEST(LogTest, OutOfOrderFragmentsAreReported) {
-  std::string log = PhysicalRecord(3, "middle-without-first") +
-                    PhysicalRecord(2, "first") + PhysicalRecord(1, "full") +
-                    PhysicalRecord(4, "last-without-first");
+  std::string log = PhysicalRecord(3, "middle-without-first") + PhysicalRecord(2, "first") +
+                    PhysicalRecord(1, "full") + PhysicalRecord(4, "last-without-first");
   ReadResult result;
   ReadLog(log, &result);
   EXPECT_EQ(result.reporter.messages.size(), 3u);
@@ -414,9 +414,10 @@ std::vector<std::pair<std::string, std::string>> CorpusSeeds() {
   seeds.emplace_back("small_records", WriteLog({"a", "bc", Payload(100, 1), Payload(1000, 2)}));
   std::string spanning = WriteLog({Payload(10, 3), Payload(70000, 4), Payload(20, 5)});
   seeds.emplace_back("spanning_blocks", spanning);
-  seeds.emplace_back("trailer_and_zero_first",
-                     WriteLog({Payload(kBlockSize - 2 * kHeaderSize, 6), Payload(50, 7),
-                               Payload(kBlockSize - (kHeaderSize + 50) - kHeaderSize - 3, 8), Payload(9, 9)}));
+  seeds.emplace_back(
+      "trailer_and_zero_first",
+      WriteLog({Payload(kBlockSize - 2 * kHeaderSize, 6), Payload(50, 7),
+                Payload(kBlockSize - (kHeaderSize + 50) - kHeaderSize - 3, 8), Payload(9, 9)}));
   std::string damaged = spanning;
   damaged[kBlockSize + 200] ^= 0x10;
   seeds.emplace_back("bad_checksum_middle", damaged);

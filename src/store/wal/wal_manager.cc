@@ -73,8 +73,8 @@ bool WalManager::ParseFileName(std::string_view name, uint64_t* number) {
       !name.ends_with(kFileSuffix)) {
     return false;
   }
-  std::string_view digits = name.substr(
-      kFilePrefix.size(), name.size() - kFilePrefix.size() - kFileSuffix.size());
+  std::string_view digits =
+      name.substr(kFilePrefix.size(), name.size() - kFilePrefix.size() - kFileSuffix.size());
   if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return false;
   }
@@ -138,7 +138,8 @@ Status WalManager::Recover(const RecoverCallback& callback) {
       auto where = [&] { return " at offset " + std::to_string(reader.last_record_offset()); };
       Status status = wal::DecodeWalRecord(record, &decoded);
       if (!status.ok()) {
-        reporter.Corruption(record.size(), CorruptionError(std::string(status.message()) + where()));
+        reporter.Corruption(record.size(),
+                            CorruptionError(std::string(status.message()) + where()));
         continue;
       }
       if (decoded.kind == wal::WalRecordKind::kFileHeader) {
@@ -147,10 +148,10 @@ Status WalManager::Recover(const RecoverCallback& callback) {
         continue;
       }
       if (decoded.first_lsn < next_lsn) {
-        reporter.Corruption(record.size(),
-                            CorruptionError("batch lsn " + std::to_string(decoded.first_lsn) +
-                                            " below expected " + std::to_string(next_lsn) +
-                                            where()));
+        reporter.Corruption(
+            record.size(),
+            CorruptionError("batch lsn " + std::to_string(decoded.first_lsn) + " below expected " +
+                            std::to_string(next_lsn) + where()));
         continue;
       }
       for (size_t payload_idx = 0; payload_idx < decoded.payloads.size(); ++payload_idx) {

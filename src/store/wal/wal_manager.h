@@ -128,8 +128,7 @@ class WalManager {
     uint64_t last_lsn = 0;
   };
 
-  WalManager(FileSystem& fs, std::string dir, const Options& options,
-             std::vector<LogFile> files);
+  WalManager(FileSystem& fs, std::string dir, const Options& options, std::vector<LogFile> files);
 
   // Creates file `number`, writes its header and syncs file and directory.
   Status OpenNewFile(uint64_t number);

@@ -82,9 +82,9 @@ TEST(WalManagerFileNames, FormatAndParse) {
   EXPECT_EQ(number, 42u);
   EXPECT_TRUE(WalManager::ParseFileName("wal-123456789012345.log", &number));
   EXPECT_EQ(number, 123456789012345u);
-  for (const char* bad : {"wal-.log", "wal-12a.log", "wal-000000000001.log.tmp", "LOCK",
-                          "wal-000000000000.log", "wal-99999999999999999999999.log",
-                          "xwal-000000000001.log"}) {
+  for (const char* bad :
+       {"wal-.log", "wal-12a.log", "wal-000000000001.log.tmp", "LOCK", "wal-000000000000.log",
+        "wal-99999999999999999999999.log", "xwal-000000000001.log"}) {
     EXPECT_FALSE(WalManager::ParseFileName(bad, &number)) << bad;
   }
 }
@@ -340,8 +340,7 @@ struct Oracle {
   uint64_t truncated_before = 0;             // TruncateBefore(x) was called with this x
 };
 
-void RunCrashIterations(FileSystem& base, const std::string& dir, uint64_t seed,
-                        int iterations) {
+void RunCrashIterations(FileSystem& base, const std::string& dir, uint64_t seed, int iterations) {
   SetLogLevel(LogLevel::kError);
   FaultInjectionFileSystem fs(base);
   std::mt19937_64 rng(seed);
@@ -413,9 +412,9 @@ void RunCrashIterations(FileSystem& base, const std::string& dir, uint64_t seed,
     // Power cut (or, sometimes, a clean shutdown).
     if (rng() % 8 == 0 && wal->Close().ok()) oracle.durable_lsn = wal->last_lsn();
     wal.reset();
-    const PowerCutOptions cut{.unsynced_data = rng() % 2 == 0 ? UnsyncedData::kDropAll
-                                                              : UnsyncedData::kKeepRandomPrefix,
-                              .seed = rng()};
+    const PowerCutOptions cut{
+        .unsynced_data = rng() % 2 == 0 ? UnsyncedData::kDropAll : UnsyncedData::kKeepRandomPrefix,
+        .seed = rng()};
     ASSERT_TRUE(fs.SimulatePowerCut(cut).ok());
     ++power_cuts;
   }

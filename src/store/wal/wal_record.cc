@@ -14,8 +14,7 @@ void EncodeFileHeader(const FileHeader& header, std::string* dst) {
   coding::PutFixed64(dst, header.next_lsn);
 }
 
-void EncodeBatch(uint64_t first_lsn, std::span<const std::string_view> payloads,
-                 std::string* dst) {
+void EncodeBatch(uint64_t first_lsn, std::span<const std::string_view> payloads, std::string* dst) {
   RG_DCHECK(!payloads.empty());
   RG_DCHECK(first_lsn >= 1);
   dst->push_back(static_cast<char>(WalRecordKind::kBatch));

@@ -45,8 +45,8 @@ struct FileHeader {
 // A decoded logical record. For kBatch, `payloads` point into the decoded input.
 struct WalRecord {
   WalRecordKind kind = WalRecordKind::kBatch;
-  FileHeader header;                     // kFileHeader only
-  uint64_t first_lsn = 0;                // kBatch only
+  FileHeader header;                       // kFileHeader only
+  uint64_t first_lsn = 0;                  // kBatch only
   std::vector<std::string_view> payloads;  // kBatch only
 };
 
@@ -54,8 +54,7 @@ struct WalRecord {
 void EncodeFileHeader(const FileHeader& header, std::string* dst);
 // Appends the encoding of a batch to *dst. REQUIRES: !payloads.empty(), every payload at most
 // kMaxPayloadSize bytes, first_lsn >= 1.
-void EncodeBatch(uint64_t first_lsn, std::span<const std::string_view> payloads,
-                 std::string* dst);
+void EncodeBatch(uint64_t first_lsn, std::span<const std::string_view> payloads, std::string* dst);
 
 // Decodes one logical record into *out. Corruption if it is malformed: unknown kind,
 // truncated field, zero count, an LSN outside [1, kMaxLsn] (a header's next_lsn may be
