@@ -13,7 +13,9 @@ namespace {
 // The header is a handful of bytes; deeper nesting than this is certainly not a header.
 constexpr size_t kMaxHeaderDepth = 8;
 
-char AsciiLower(char ch) { return (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch; }
+char AsciiLower(char ch) {
+  return (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+}
 
 bool EqualsIgnoreCase(std::string_view left, std::string_view right) {
   if (left.size() != right.size()) return false;
@@ -65,11 +67,16 @@ std::string CheckHeader(std::string_view header) {
 
 std::string_view DatagramDropReasonName(DatagramDropReason reason) {
   switch (reason) {
-    case DatagramDropReason::kNone: return "none";
-    case DatagramDropReason::kTooLarge: return "too_large";
-    case DatagramDropReason::kNoNewline: return "no_newline";
-    case DatagramDropReason::kBadHeader: return "bad_header";
-    case DatagramDropReason::kEmptyBody: return "empty_body";
+    case DatagramDropReason::kNone:
+      return "none";
+    case DatagramDropReason::kTooLarge:
+      return "too_large";
+    case DatagramDropReason::kNoNewline:
+      return "no_newline";
+    case DatagramDropReason::kBadHeader:
+      return "bad_header";
+    case DatagramDropReason::kEmptyBody:
+      return "empty_body";
   }
   return "unknown";
 }
@@ -81,9 +88,8 @@ Result<std::string_view> SplitDaemonDatagram(std::string_view datagram,
                 "datagram of " + std::to_string(datagram.size()) + " bytes exceeds " +
                     std::to_string(kMaxDatagramBytes));
   }
-  const void* separator = datagram.empty()
-                              ? nullptr
-                              : std::memchr(datagram.data(), kHeaderSeparator, datagram.size());
+  const void* separator =
+      datagram.empty() ? nullptr : std::memchr(datagram.data(), kHeaderSeparator, datagram.size());
   if (separator == nullptr) {
     return Drop(DatagramDropReason::kNoNewline, reason, "datagram has no header line");
   }

@@ -14,17 +14,17 @@ namespace roentgen::parse {
 // Why a datagram was dropped before its document was parsed. The names returned by
 // DatagramDropReasonName are stable: they are used as a Prometheus label value.
 enum class DatagramDropReason {
-  kNone,        // not dropped
-  kTooLarge,    // more than kMaxDatagramBytes bytes
-  kNoNewline,   // no '\n' separating the header from the document (includes empty datagrams)
-  kBadHeader,   // the header is not JSON, not an object, or not format "json" / version 1
-  kEmptyBody,   // nothing but JSON whitespace after the '\n'
+  kNone,       // not dropped
+  kTooLarge,   // more than kMaxDatagramBytes bytes
+  kNoNewline,  // no '\n' separating the header from the document (includes empty datagrams)
+  kBadHeader,  // the header is not JSON, not an object, or not format "json" / version 1
+  kEmptyBody,  // nothing but JSON whitespace after the '\n'
 };
 
 // Every reason except kNone, for registering metric series up front.
 inline constexpr std::array<DatagramDropReason, 4> kAllDatagramDropReasons = {
-    DatagramDropReason::kTooLarge, DatagramDropReason::kNoNewline,
-    DatagramDropReason::kBadHeader, DatagramDropReason::kEmptyBody};
+    DatagramDropReason::kTooLarge, DatagramDropReason::kNoNewline, DatagramDropReason::kBadHeader,
+    DatagramDropReason::kEmptyBody};
 
 // "none", "too_large", "no_newline", "bad_header", "empty_body".
 std::string_view DatagramDropReasonName(DatagramDropReason reason);
@@ -38,7 +38,6 @@ std::string_view DatagramDropReasonName(DatagramDropReason reason);
 // On a drop returns InvalidArgument (message says why) and sets *reason when non-null;
 // on success sets *reason to kNone when non-null. Never reads the document itself.
 // Thread-safe. Cost: O(header size) plus a memchr for the separator.
-Result<std::string_view> SplitDaemonDatagram(std::string_view datagram,
-                                             DatagramDropReason* reason);
+Result<std::string_view> SplitDaemonDatagram(std::string_view datagram, DatagramDropReason* reason);
 
 }  // namespace roentgen::parse

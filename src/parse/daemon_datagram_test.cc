@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "parse/daemon_datagram.h"
 
-#include <gtest/gtest.h>
-
 #include <set>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "parse/udp_datagram_format.h"
 
@@ -30,7 +30,8 @@ TEST(DaemonDatagram, AcceptedHeaders) {
        {R"({"format":"json","version":1})", R"({"format": "json", "version": 1})",
         R"({ "version" : 1 , "format" : "JSON" })", R"({"Format":"Json","VERSION":1})",
         R"({"format":"json","version":1,"extra":[1,{"a":null}]})",
-        "{\"format\":\"json\",\"version\":1}\r", R"({"format":"xml","format":"json","version":1})"}) {
+        "{\"format\":\"json\",\"version\":1}\r",
+        R"({"format":"xml","format":"json","version":1})"}) {
     DatagramDropReason reason = DatagramDropReason::kTooLarge;
     EXPECT_EQ(Split(std::string(header) + "\n" + std::string(kBody), &reason), kBody) << header;
   }

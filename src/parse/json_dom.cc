@@ -248,14 +248,30 @@ class JsonParser {
       if (pos_ >= text_.size()) return Fail("unterminated string");
       const char escape = text_[pos_++];
       switch (escape) {
-        case '"': out->push_back('"'); break;
-        case '\\': out->push_back('\\'); break;
-        case '/': out->push_back('/'); break;
-        case 'b': out->push_back('\b'); break;
-        case 'f': out->push_back('\f'); break;
-        case 'n': out->push_back('\n'); break;
-        case 'r': out->push_back('\r'); break;
-        case 't': out->push_back('\t'); break;
+        case '"':
+          out->push_back('"');
+          break;
+        case '\\':
+          out->push_back('\\');
+          break;
+        case '/':
+          out->push_back('/');
+          break;
+        case 'b':
+          out->push_back('\b');
+          break;
+        case 'f':
+          out->push_back('\f');
+          break;
+        case 'n':
+          out->push_back('\n');
+          break;
+        case 'r':
+          out->push_back('\r');
+          break;
+        case 't':
+          out->push_back('\t');
+          break;
         case 'u': {
           uint32_t code_point;
           if (!ReadHex4(&code_point)) return FailAt("invalid \\u escape", escape_pos);
@@ -370,12 +386,17 @@ void JsonValue::AddMember(std::string key, JsonValue value) {
 bool JsonValue::operator==(const JsonValue& other) const {
   if (type_ != other.type_) return false;
   switch (type_) {
-    case Type::kNull: return true;
-    case Type::kBool: return bool_value_ == other.bool_value_;
+    case Type::kNull:
+      return true;
+    case Type::kBool:
+      return bool_value_ == other.bool_value_;
     case Type::kNumber:
-    case Type::kString: return text_ == other.text_;
-    case Type::kArray: return elements_ == other.elements_;
-    case Type::kObject: return members_ == other.members_;
+    case Type::kString:
+      return text_ == other.text_;
+    case Type::kArray:
+      return elements_ == other.elements_;
+    case Type::kObject:
+      return members_ == other.members_;
   }
   return false;
 }

@@ -52,6 +52,12 @@ constexpr size_t kMaxFailureIdBytes = 64;
 constexpr size_t kNoIndex = std::numeric_limits<size_t>::max();
 // Initial capacity of a thread's simdjson parser; it grows to the largest document seen.
 constexpr size_t kInitialParserCapacity = 4096;
+// ParseLimits::max_json_depth is capped here (simdjson's default maximum).
+constexpr size_t kMaxJsonDepthLimit = 1024;
+
+size_t JsonDepth(const ParseLimits& limits) {
+  return std::min(limits.max_json_depth, kMaxJsonDepthLimit);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Member names.
@@ -194,7 +200,9 @@ bool GetInt32(dom::element value, int32_t* out) {
   return true;
 }
 
-[[gnu::always_inline]] inline bool IsNull(dom::element value) { return value.type() == dom::element_type::NULL_VALUE; }
+[[gnu::always_inline]] inline bool IsNull(dom::element value) {
+  return value.type() == dom::element_type::NULL_VALUE;
+}
 
 // Returns the best-effort id of a document that could not be parsed as JSON: the first
 // `"id" : "..."` in the text, as the X-Ray daemon's regular expression finds it.
@@ -318,7 +326,8 @@ class DocumentWalker {
     if (GetString(value, &text)) CopyString(text, out);
   }
 
-  [[gnu::flatten]] bool WalkEntity(dom::object object, Entity* entity, size_t depth, RootFields* root) {
+  [[gnu::flatten]] bool WalkEntity(dom::object object, Entity* entity, size_t depth,
+                                   RootFields* root) {
     bool have_id = false;
     bool have_name = false;
     bool have_start = false;
@@ -442,7 +451,8 @@ class DocumentWalker {
     return true;
   }
 
-  [[gnu::flatten]] bool ReadRootField(Field field, dom::element value, Entity* entity, RootFields* root) {
+  [[gnu::flatten]] bool ReadRootField(Field field, dom::element value, Entity* entity,
+                                      RootFields* root) {
     switch (field) {
       case Field::kTraceId: {
         root->trace_id.reset();
@@ -515,13 +525,12 @@ class DocumentWalker {
       case internal::NameProblem::kEmpty:
         return Fail(error_code::kInvalidName, "name", "must not be empty");
       case internal::NameProblem::kTooLong:
-        return Fail(error_code::kInvalidName, "name",
-                    "is longer than " + std::to_string(internal::kMaxNameCodePoints) +
-                        " characters");
+        return Fail(
+            error_code::kInvalidName, "name",
+            "is longer than " + std::to_string(internal::kMaxNameCodePoints) + " characters");
       case internal::NameProblem::kForbiddenCharacter:
         return Fail(error_code::kInvalidName, "name",
-                    "has a character that is not allowed at byte " +
-                        std::to_string(bad_offset) +
+                    "has a character that is not allowed at byte " + std::to_string(bad_offset) +
                         " of the name (allowed: letters, digits, whitespace and _.:/%&#=+\\-@)");
     }
     return true;
@@ -551,12 +560,11 @@ class DocumentWalker {
     if (array.size() == 0) return true;
     if (depth + 1 > limits_.max_depth) {
       return Fail(error_code::kNestingTooDeep, "subsegments",
-                  "subsegments nest deeper than " + std::to_string(limits_.max_depth) +
-                      " levels");
+                  "subsegments nest deeper than " + std::to_string(limits_.max_depth) + " levels");
     }
     entity->subsegments.reserve(
-        std::min(array.size(), limits_.max_subsegments - std::min(limits_.max_subsegments,
-                                                                  subsegment_count_)));
+        std::min(array.size(),
+                 limits_.max_subsegments - std::min(limits_.max_subsegments, subsegment_count_)));
     path_.push_back(PathStep{"subsegments", kNoIndex});
     size_t index = 0;
     for (dom::element child : array) {
@@ -884,7 +892,7 @@ std::string PathToString(const std::vector<PathStep>& path) {
 // The byte offset of the value at `path`, found by re-parsing with json_dom (slow path).
 std::optional<size_t> LocatePath(std::string_view json, const std::vector<PathStep>& path,
                                  const ParseLimits& limits) {
-  auto parsed = ParseJson(json, limits.max_json_depth + 1);
+  auto parsed = ParseJson(json, JsonDepth(limits));
   if (!parsed.ok()) return std::nullopt;
   const JsonValue* value = &*parsed;
   for (const PathStep& step : path) {
@@ -899,8 +907,7 @@ std::optional<size_t> LocatePath(std::string_view json, const std::vector<PathSt
   return value->source_begin();
 }
 
-Status Reject(ParseFailure* failure, std::string id, std::string_view code,
-              std::string message) {
+Status Reject(ParseFailure* failure, std::string id, std::string_view code, std::string message) {
   Status status = InvalidArgumentError(message);
   if (failure != nullptr) {
     failure->id = std::move(id);
@@ -919,7 +926,7 @@ struct ThreadState {
   size_t dom_max_depth = 0;
   ondemand::parser ondemand_parser;
   size_t ondemand_max_depth = 0;
-  std::string padded;  // On Demand input copy with SIMDJSON_PADDING bytes to spare
+  std::string padded;          // On Demand input copy with SIMDJSON_PADDING bytes to spare
   std::vector<PathStep> path;  // DocumentWalker scratch
 };
 
@@ -929,12 +936,14 @@ ThreadState& GetThreadState() {
 }
 
 dom::parser& DomParser(ThreadState& state, size_t max_json_depth) {
-  const size_t depth = std::max<size_t>(max_json_depth, 1);
+  // simdjson rejects nesting >= its max_depth; ours is "at most max_json_depth" (as in
+  // json_dom), hence + 1.
+  const size_t depth = max_json_depth + 1;
   if (state.dom_max_depth != depth) {
     // Fails only when memory is exhausted, which is fatal (STYLE.md 25).
-    RG_CHECK(state.dom_parser.allocate(std::max(kInitialParserCapacity,
-                                                state.dom_parser.capacity()),
-                                       depth) == simdjson::SUCCESS);
+    RG_CHECK(state.dom_parser.allocate(
+                 std::max(kInitialParserCapacity, state.dom_parser.capacity()), depth) ==
+             simdjson::SUCCESS);
     state.dom_max_depth = depth;
   }
   return state.dom_parser;
@@ -951,18 +960,18 @@ Status ParseInto(std::string_view json, const ParseLimits& limits, ParseFailure*
                       " bytes exceeds the limit of " + std::to_string(limits.max_document_bytes));
   }
   ThreadState& state = GetThreadState();
-  dom::parser& parser = DomParser(state, limits.max_json_depth);
+  dom::parser& parser = DomParser(state, JsonDepth(limits));
   dom::element root;
   const simdjson::error_code parse_error = parser.parse(json.data(), json.size()).get(root);
   if (parse_error != simdjson::SUCCESS) {
     RG_CHECK(parse_error != simdjson::MEMALLOC);  // out of memory is fatal (STYLE.md 25)
     size_t offset = 0;
-    auto reparsed = ParseJson(json, limits.max_json_depth, &offset);
+    auto reparsed = ParseJson(json, JsonDepth(limits), &offset);
     std::string message;
     std::string_view code = error_code::kInvalidJson;
     if (parse_error == simdjson::DEPTH_ERROR) {
       code = error_code::kNestingTooDeep;
-      message = "JSON nests deeper than " + std::to_string(limits.max_json_depth) + " levels";
+      message = "JSON nests deeper than " + std::to_string(JsonDepth(limits)) + " levels";
     } else if (parse_error == simdjson::CAPACITY) {
       code = error_code::kDocumentTooLarge;
       message = "segment document too large for the parser";
@@ -1006,10 +1015,11 @@ Status ParseInto(std::string_view json, const ParseLimits& limits, ParseFailure*
 
 ondemand::parser& OndemandParser(size_t max_json_depth) {
   ThreadState& state = GetThreadState();
-  const size_t depth = std::max<size_t>(max_json_depth, 1);
+  // simdjson rejects nesting >= its max_depth; ours is "at most max_json_depth" (as in
+  // json_dom), hence + 1.
+  const size_t depth = max_json_depth + 1;
   if (state.ondemand_max_depth != depth) {
-    RG_CHECK(state.ondemand_parser.allocate(kInitialParserCapacity, depth) ==
-             simdjson::SUCCESS);
+    RG_CHECK(state.ondemand_parser.allocate(kInitialParserCapacity, depth) == simdjson::SUCCESS);
     state.ondemand_max_depth = depth;
   }
   return state.ondemand_parser;
@@ -1048,15 +1058,15 @@ Result<std::vector<DocumentListEntry>> ParseDocumentList(std::string_view json,
     return entries;
   }
   if (first == std::string_view::npos || json[first] != '[') {
-    return Reject(failure, std::string(),
-                  first == std::string_view::npos ? error_code::kInvalidJson
-                                                  : error_code::kNotAnObject,
-                  "a segment document must be a JSON object or an array of subsegments");
+    return Reject(
+        failure, std::string(),
+        first == std::string_view::npos ? error_code::kInvalidJson : error_code::kNotAnObject,
+        "a segment document must be a JSON object or an array of subsegments");
   }
   // An array: json_dom gives each element's exact span; each element is then parsed on its
   // own with the full rules.
   size_t offset = 0;
-  auto parsed = ParseJson(json, limits.max_json_depth, &offset);
+  auto parsed = ParseJson(json, JsonDepth(limits), &offset);
   if (!parsed.ok()) {
     std::string_view detail = parsed.error().message();
     if (detail.substr(0, 6) == "json: ") detail.remove_prefix(6);
@@ -1069,9 +1079,9 @@ Result<std::vector<DocumentListEntry>> ParseDocumentList(std::string_view json,
                   "the subsegment array is empty");
   }
   if (elements.size() > limits.max_subsegments) {
-    return Reject(failure, std::string(), error_code::kTooManySubsegments,
-                  "more than " + std::to_string(limits.max_subsegments) +
-                      " subsegments in one document");
+    return Reject(
+        failure, std::string(), error_code::kTooManySubsegments,
+        "more than " + std::to_string(limits.max_subsegments) + " subsegments in one document");
   }
   entries.reserve(elements.size());
   for (size_t idx = 0; idx < elements.size(); ++idx) {
@@ -1095,7 +1105,7 @@ Result<DocumentHeader> ParseDocumentHeader(std::string_view json, const ParseLim
                       " bytes exceeds the limit of " + std::to_string(limits.max_document_bytes));
   }
   ThreadState& state = GetThreadState();
-  ondemand::parser& parser = OndemandParser(limits.max_json_depth);
+  ondemand::parser& parser = OndemandParser(JsonDepth(limits));
   std::string& padded = state.padded;
   if (padded.size() < json.size() + simdjson::SIMDJSON_PADDING) {
     padded.resize(json.size() + simdjson::SIMDJSON_PADDING);
@@ -1104,8 +1114,8 @@ Result<DocumentHeader> ParseDocumentHeader(std::string_view json, const ParseLim
 
   auto invalid_json = [&](simdjson::error_code error) {
     RG_CHECK(error != simdjson::MEMALLOC);
-    std::string_view code = error == simdjson::DEPTH_ERROR ? error_code::kNestingTooDeep
-                                                           : error_code::kInvalidJson;
+    std::string_view code =
+        error == simdjson::DEPTH_ERROR ? error_code::kNestingTooDeep : error_code::kInvalidJson;
     return Reject(failure, ScanForId(json), code,
                   std::string("invalid JSON: ") + simdjson::error_message(error));
   };
@@ -1179,8 +1189,7 @@ Result<DocumentHeader> ParseDocumentHeader(std::string_view json, const ParseLim
           if (is_string && KeyIs(text, "subsegment")) {
             header.kind = model::DocumentKind::kSubsegment;
           } else if (!is_string || text != "segment") {
-            return invalid(error_code::kInvalidType, "type",
-                           "must be \"subsegment\" when present");
+            return invalid(error_code::kInvalidType, "type", "must be \"subsegment\" when present");
           }
         }
         break;

@@ -10,13 +10,13 @@
 // read and fully validate every byte of the document. For context, BM_Ratio also reports
 // traverse_ratio against "DOM parse + visit every value once" (BM_SimdjsonDomParseAndVisit),
 // the least any consumer of the whole document does on top of the parse.
-#include <benchmark/benchmark.h>
 #include <simdjson.h>
-
 #include <time.h>
 
 #include <string>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "parse/internal/test_fixtures.h"
 #include "parse/segment_parser.h"

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "parse/segment_parser.h"
 
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "parse/daemon_datagram.h"
 #include "parse/internal/ids.h"
@@ -47,8 +47,8 @@ std::string FixtureBody(const std::string& relative) {
   return internal::DatagramBody(internal::ReadFileBytes(path));
 }
 
-#define SKIP_WITHOUT_FIXTURES()                                                   \
-  do {                                                                            \
+#define SKIP_WITHOUT_FIXTURES()                                                  \
+  do {                                                                           \
     if (!std::filesystem::is_directory(kClients)) GTEST_SKIP() << "no fixtures"; \
   } while (false)
 
@@ -104,8 +104,8 @@ TEST(SegmentParserFixtures, EveryPutTraceSegmentsDocumentParses) {
   size_t documents = 0;
   for (const auto& path : paths) {
     SCOPED_TRACE(path.string());
-    for (const std::string& json : internal::PutTraceSegmentsDocuments(
-             internal::ReadFileBytes(path))) {
+    for (const std::string& json :
+         internal::PutTraceSegmentsDocuments(internal::ReadFileBytes(path))) {
       SegmentDocument document = MustParse(json);
       EXPECT_EQ(document.entity.name, "order-processor");
       EXPECT_EQ(document.kind, DocumentKind::kSegment);
@@ -141,7 +141,8 @@ TEST(SegmentParserFixtures, AwsCliInProgressDocument) {
 
 TEST(SegmentParserFixtures, NodeSegmentWithFaultAndStack) {
   SKIP_WITHOUT_FIXTURES();
-  const SegmentDocument document = MustParse(FixtureBody("xray-sdk-node/06-segment-order-processor.udp"));
+  const SegmentDocument document =
+      MustParse(FixtureBody("xray-sdk-node/06-segment-order-processor.udp"));
   const model::Entity& segment = document.entity;
   EXPECT_EQ(document.kind, DocumentKind::kSegment);
   EXPECT_EQ(document.trace_id.ToString(), "1-6b0520ba-8da5688b8675a9f9055cc261");
@@ -222,12 +223,14 @@ TEST(SegmentParserFixtures, NodeSegmentWithFaultAndStack) {
 
 TEST(SegmentParserFixtures, NodeThrottledAndCallerParent) {
   SKIP_WITHOUT_FIXTURES();
-  const SegmentDocument throttled = MustParse(FixtureBody("xray-sdk-node/08-segment-order-processor.udp"));
+  const SegmentDocument throttled =
+      MustParse(FixtureBody("xray-sdk-node/08-segment-order-processor.udp"));
   EXPECT_TRUE(throttled.entity.throttle);
   EXPECT_TRUE(throttled.entity.error);
   EXPECT_FALSE(throttled.entity.fault);
   EXPECT_EQ(throttled.entity.http->response->status, 429);
-  const SegmentDocument called = MustParse(FixtureBody("xray-sdk-node/09-segment-order-processor.udp"));
+  const SegmentDocument called =
+      MustParse(FixtureBody("xray-sdk-node/09-segment-order-processor.udp"));
   ASSERT_TRUE(called.parent_id.has_value());
   EXPECT_EQ(called.parent_id->ToString(), "53995c3f42cd8ad8");
   EXPECT_EQ(called.trace_id.epoch_seconds(), 0x68723220u);
@@ -283,7 +286,8 @@ TEST(SegmentParserFixtures, Python215AnnotationsAndAwsSubsegment) {
 
 TEST(SegmentParserFixtures, StreamedSubsegments) {
   SKIP_WITHOUT_FIXTURES();
-  const SegmentDocument validate = MustParse(FixtureBody("xray-sdk-node/10-subsegment-validate.udp"));
+  const SegmentDocument validate =
+      MustParse(FixtureBody("xray-sdk-node/10-subsegment-validate.udp"));
   EXPECT_EQ(validate.kind, DocumentKind::kSubsegment);
   EXPECT_EQ(validate.parent_id->ToString(), "2136080c81a753e5");
   EXPECT_EQ(validate.entity.name, "validate");
@@ -394,8 +398,8 @@ TEST(SegmentParser, LenientOptionalFields) {
 }
 
 TEST(SegmentParser, DuplicateMembersLastWins) {
-  SegmentDocument document = MustParse(Segment(
-      R"("id":"0000000000000001","annotations":{"k":"first","k":2,"j":true})"));
+  SegmentDocument document =
+      MustParse(Segment(R"("id":"0000000000000001","annotations":{"k":"first","k":2,"j":true})"));
   // Segment() appends its own "id" after ours: the last one wins.
   EXPECT_EQ(document.entity.id.ToString(), "70de5b6f19ff9a0a");
   ASSERT_EQ(document.entity.annotations.size(), 2u);
@@ -409,7 +413,8 @@ TEST(SegmentParser, AnnotationLimits) {
   limits.max_annotations = 2;
   limits.max_annotation_key_bytes = 3;
   SegmentDocument document = MustParse(
-      Segment(R"("annotations":{"a":1,"long":2,"b":3,"c":4},"subsegments":[{"id":"0000000000000001","name":"x","start_time":1,"end_time":2,"annotations":{"d":5}}])"),
+      Segment(
+          R"("annotations":{"a":1,"long":2,"b":3,"c":4},"subsegments":[{"id":"0000000000000001","name":"x","start_time":1,"end_time":2,"annotations":{"d":5}}])"),
       limits);
   ASSERT_EQ(document.entity.annotations.size(), 2u);
   EXPECT_EQ(document.entity.annotations[1].key, "b");
@@ -420,7 +425,8 @@ TEST(SegmentParser, LongStringsAreCutInTheModelOnly) {
   ParseLimits limits;
   limits.max_string_bytes = 5;
   // "é" is two bytes: a cut after 5 bytes would split the third one.
-  SegmentDocument document = MustParse(Segment(R"("user":"ééé","http":{"request":{"url":"abcdefgh"}})"), limits);
+  SegmentDocument document =
+      MustParse(Segment(R"("user":"ééé","http":{"request":{"url":"abcdefgh"}})"), limits);
   EXPECT_EQ(document.entity.user, "éé");
   EXPECT_EQ(document.entity.http->request->url, "abcde");
 }
@@ -475,16 +481,16 @@ TEST(SegmentParser, FastIdParsersMatchTheModel) {
     std::string text(16, '0');
     for (char& ch : text) {
       // Mostly hex, sometimes anything.
-      ch = (random() % 8 == 0) ? static_cast<char>(random() % 256)
-                               : alphabet[random() % 22];
+      ch = (random() % 8 == 0) ? static_cast<char>(random() % 256) : alphabet[random() % 22];
     }
     ASSERT_EQ(internal::ParseSegmentIdFast(text), SegmentId::Parse(text)) << text;
     std::string trace = "1-" + text.substr(0, 8) + "-" + text + text.substr(8, 8);
-    if (round % 3 == 0) trace[static_cast<size_t>(random() % 35)] = static_cast<char>(random() % 256);
+    if (round % 3 == 0)
+      trace[static_cast<size_t>(random() % 35)] = static_cast<char>(random() % 256);
     ASSERT_EQ(internal::ParseTraceIdFast(trace), model::TraceId::Parse(trace)) << trace;
   }
-  for (std::string_view text : {"", "0", "0123456789abcdef0", "ffffffffffffffff", "FFFFFFFFFFFFFFFF",
-                                "0000000000000000", "123456789ABCDEF0"}) {
+  for (std::string_view text : {"", "0", "0123456789abcdef0", "ffffffffffffffff",
+                                "FFFFFFFFFFFFFFFF", "0000000000000000", "123456789ABCDEF0"}) {
     EXPECT_EQ(internal::ParseSegmentIdFast(text), SegmentId::Parse(text)) << text;
   }
 }
@@ -503,9 +509,11 @@ TEST(SegmentParserErrors, BadId) {
   // Each value is checked as it is read: a bad id fails even when a good one follows.
   EXPECT_EQ(MustFail(Segment().insert(1, R"("id":"70de5b6f19ff9a0",)")).error_code,
             "InvalidSegmentId");
-  EXPECT_EQ(MustFail(R"({"name":"a","start_time":1,"end_time":2,"trace_id":"1-581cf771-a006649127e371903a2de979"})")
-                .error_code,
-            "MissingField");
+  EXPECT_EQ(
+      MustFail(
+          R"({"name":"a","start_time":1,"end_time":2,"trace_id":"1-581cf771-a006649127e371903a2de979"})")
+          .error_code,
+      "MissingField");
 }
 
 TEST(SegmentParserErrors, BadTraceId) {
@@ -513,14 +521,16 @@ TEST(SegmentParserErrors, BadTraceId) {
        {"1-581cf771-a006649127e371903a2de97", "2-581cf771-a006649127e371903a2de979",
         "1-581cf77g-a006649127e371903a2de979", "1_581cf771-a006649127e371903a2de979",
         "581cf771a006649127e371903a2de979"}) {
-    std::string json = R"({"name":"a","id":"70de5b6f19ff9a0a","start_time":1,"end_time":2,"trace_id":")";
+    std::string json =
+        R"({"name":"a","id":"70de5b6f19ff9a0a","start_time":1,"end_time":2,"trace_id":")";
     json.append(bad);
     json.append("\"}");
     ParseFailure failure = MustFail(json);
     EXPECT_EQ(failure.error_code, "InvalidTraceId") << bad;
     EXPECT_EQ(failure.id, "70de5b6f19ff9a0a");
   }
-  ParseFailure missing = MustFail(R"({"name":"a","id":"70de5b6f19ff9a0a","start_time":1,"end_time":2})");
+  ParseFailure missing =
+      MustFail(R"({"name":"a","id":"70de5b6f19ff9a0a","start_time":1,"end_time":2})");
   EXPECT_EQ(missing.error_code, "MissingField");
   EXPECT_NE(missing.message.find("trace_id"), std::string::npos);
 }
@@ -575,7 +585,8 @@ TEST(SegmentParserErrors, ForbiddenNameCharacters) {
 }
 
 TEST(SegmentParserErrors, DocumentTooLarge) {
-  std::string json = Segment(R"("metadata":{"default":{"blob":")" + std::string(70000, 'x') + "\"}}");
+  std::string json =
+      Segment(R"("metadata":{"default":{"blob":")" + std::string(70000, 'x') + "\"}}");
   ASSERT_GT(json.size(), 70000u);
   ParseFailure failure = MustFail(json);
   EXPECT_EQ(failure.error_code, "DocumentTooLarge");
@@ -613,7 +624,8 @@ std::string NestedSubsegments(size_t levels) {
   std::string open;
   std::string close;
   for (size_t level = 0; level < levels; ++level) {
-    open += R"("subsegments":[{"id":"000000000000000)" + std::string(1, "0123456789abcdef"[level % 16]) +
+    open += R"("subsegments":[{"id":"000000000000000)" +
+            std::string(1, "0123456789abcdef"[level % 16]) +
             R"(","name":"n","start_time":1,"end_time":2,)";
     close += "}]";
   }
@@ -627,7 +639,8 @@ TEST(SegmentParserErrors, DeepNesting) {
   ParseFailure failure = MustFail(NestedSubsegments(33));
   EXPECT_EQ(failure.error_code, "NestingTooDeep");
   EXPECT_EQ(failure.id, "70de5b6f19ff9a0a");
-  std::string deep_metadata = "\"metadata\":{\"x\":" + std::string(200, '[') + std::string(200, ']') + "}";
+  std::string deep_metadata =
+      "\"metadata\":{\"x\":" + std::string(200, '[') + std::string(200, ']') + "}";
   EXPECT_EQ(MustFail(Segment(deep_metadata)).error_code, "NestingTooDeep");
   std::string very_deep = std::string(100000, '[');
   EXPECT_NE(MustFail(very_deep).error_code, "");
@@ -649,8 +662,9 @@ TEST(SegmentParserErrors, EmbeddedSubsegmentRules) {
       << bad_name.message;
   EXPECT_EQ(MustFail(Segment(R"("subsegments":{})")).error_code, "InvalidSubsegment");
   EXPECT_EQ(MustFail(Segment(R"("subsegments":[1])")).error_code, "InvalidSubsegment");
-  EXPECT_EQ(MustFail(Segment(R"("subsegments":[{"name":"x","start_time":1,"end_time":2}])")).error_code,
-            "MissingField");
+  EXPECT_EQ(
+      MustFail(Segment(R"("subsegments":[{"name":"x","start_time":1,"end_time":2}])")).error_code,
+      "MissingField");
   // Embedded trace_id/parent_id/type are not checked (the Python SDK writes them).
   MustParse(Segment(
       R"("subsegments":[{"id":"0000000000000001","name":"x","start_time":1,"end_time":2,"trace_id":"junk","parent_id":7,"type":"other"}])"));
@@ -748,7 +762,8 @@ TEST(DocumentList, WholeFailures) {
 TEST(DocumentHeader, ReadsTheHeaderFields) {
   ParseFailure failure;
   auto header = ParseDocumentHeader(
-      Segment(R"("type":"subsegment","parent_id":"defdfd9912dc5a56","subsegments":[{"junk":1}],"in_progress":true)"),
+      Segment(
+          R"("type":"subsegment","parent_id":"defdfd9912dc5a56","subsegments":[{"junk":1}],"in_progress":true)"),
       ParseLimits(), &failure);
   ASSERT_TRUE(header.ok()) << failure.message;
   EXPECT_EQ(header->kind, DocumentKind::kSubsegment);
@@ -763,14 +778,19 @@ TEST(DocumentHeader, Errors) {
   ParseFailure failure;
   EXPECT_FALSE(ParseDocumentHeader(R"({"id":"x"})", ParseLimits(), &failure).ok());
   EXPECT_EQ(failure.error_code, "InvalidSegmentId");
-  EXPECT_FALSE(ParseDocumentHeader(Segment(R"("type":"subsegment")"), ParseLimits(), &failure).ok());
+  EXPECT_FALSE(
+      ParseDocumentHeader(Segment(R"("type":"subsegment")"), ParseLimits(), &failure).ok());
   EXPECT_EQ(failure.error_code, "MissingField");
   EXPECT_FALSE(ParseDocumentHeader("{\"id\":", ParseLimits(), &failure).ok());
   EXPECT_EQ(failure.error_code, "InvalidJson");
   EXPECT_FALSE(ParseDocumentHeader("[]", ParseLimits(), &failure).ok());
   EXPECT_EQ(failure.error_code, "NotAnObject");
   EXPECT_FALSE(ParseDocumentHeader("", ParseLimits(), &failure).ok());
-  EXPECT_FALSE(ParseDocumentHeader(R"({"id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","start_time":-4,"end_time":1})", ParseLimits(), &failure).ok());
+  EXPECT_FALSE(
+      ParseDocumentHeader(
+          R"({"id":"70de5b6f19ff9a0a","trace_id":"1-581cf771-a006649127e371903a2de979","start_time":-4,"end_time":1})",
+          ParseLimits(), &failure)
+          .ok());
   EXPECT_EQ(failure.error_code, "InvalidTimestamp");
 }
 

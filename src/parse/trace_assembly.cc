@@ -36,8 +36,8 @@ enum class InsertKind {
 
 struct InsertionPoint {
   InsertKind kind = InsertKind::kAddMember;
-  size_t begin = 0;  // where to insert, or where the replaced value starts
-  size_t end = 0;    // end of the replaced value (kReplaceValue); else == begin
+  size_t begin = 0;              // where to insert, or where the replaced value starts
+  size_t end = 0;                // end of the replaced value (kReplaceValue); else == begin
   bool object_is_empty = false;  // kAddMember without a leading comma
 };
 
@@ -114,7 +114,8 @@ class Assembler {
     info.value_begin = root.source_begin();
     info.value_end = root.source_end();
     const JsonValue* type = root.Find("type");
-    info.is_independent = type != nullptr && type->is_string() && type->string_value() == "subsegment";
+    info.is_independent =
+        type != nullptr && type->is_string() && type->string_value() == "subsegment";
     const JsonValue* parent = root.Find("parent_id");
     if (info.is_independent && parent != nullptr && parent->is_string()) {
       if (auto id = model::SegmentId::Parse(parent->string_value())) info.parent_id = id->value;
@@ -159,40 +160,35 @@ class Assembler {
     const size_t begin = trim ? info.value_begin : 0;
     const size_t end = trim ? info.value_end : text.size();
 
-    // Children's texts grouped by entity, in attachment (input) order.
-    std::vector<std::pair<size_t, std::vector<std::string>>> groups;
-    for (const auto& [entity_idx, child_idx] : info.children) {
+    // Children's texts in attachment (input) order, then stably sorted by where they go:
+    // children of one entity stay in input order. O(n log n) in the number of children.
+    std::vector<std::pair<size_t, std::string>> rendered;  // (entity index, text)
+    for (const std::pair<size_t, size_t>& attachment : info.children) {
+      const size_t child_idx = attachment.second;
       if (visited_[child_idx] || depth + 1 > kMaxNestingDepth) continue;  // see pass 2
-      std::string child = Render(child_idx, depth + 1, /*trim=*/true);
-      auto group = std::find_if(groups.begin(), groups.end(),
-                                [&](const auto& entry) { return entry.first == entity_idx; });
-      if (group == groups.end()) {
-        groups.emplace_back(entity_idx, std::vector<std::string>());
-        group = groups.end() - 1;
-      }
-      group->second.push_back(std::move(child));
+      rendered.emplace_back(attachment.first, Render(child_idx, depth + 1, /*trim=*/true));
     }
-    if (groups.empty()) return std::string(text.substr(begin, end - begin));
-
-    std::sort(groups.begin(), groups.end(), [&](const auto& left, const auto& right) {
+    if (rendered.empty()) return std::string(text.substr(begin, end - begin));
+    std::stable_sort(rendered.begin(), rendered.end(), [&](const auto& left, const auto& right) {
       return info.entities[left.first].begin < info.entities[right.first].begin;
     });
+
     std::string out;
     size_t total = end - begin;
-    for (const auto& group : groups) {
-      for (const std::string& child : group.second) total += child.size() + 1;
-      total += 20;
-    }
+    for (const auto& child : rendered) total += child.second.size() + 20;
     out.reserve(total);
     size_t cursor = begin;
-    for (const auto& [entity_idx, children] : groups) {
+    for (size_t run_begin = 0; run_begin < rendered.size();) {
+      const size_t entity_idx = rendered[run_begin].first;
+      size_t run_end = run_begin;
+      while (run_end < rendered.size() && rendered[run_end].first == entity_idx) ++run_end;
       const InsertionPoint& point = info.entities[entity_idx];
       out.append(text.substr(cursor, point.begin - cursor));
       cursor = point.begin;
       auto append_children = [&] {
-        for (size_t child_idx = 0; child_idx < children.size(); ++child_idx) {
-          if (child_idx > 0) out.push_back(',');
-          out.append(children[child_idx]);
+        for (size_t child = run_begin; child < run_end; ++child) {
+          if (child > run_begin) out.push_back(',');
+          out.append(rendered[child].second);
         }
       };
       switch (point.kind) {
@@ -216,6 +212,7 @@ class Assembler {
           out.push_back(']');
           break;
       }
+      run_begin = run_end;
     }
     out.append(text.substr(cursor, end - cursor));
     return out;

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "parse/trace_assembly.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "parse/internal/test_fixtures.h"
 #include "parse/json_dom.h"
@@ -46,7 +46,8 @@ std::string Seg(std::string_view id, std::string_view extra = "") {
 }
 
 std::string Sub(std::string_view id, std::string_view parent, std::string_view extra = "") {
-  std::string json = R"({"type":"subsegment","trace_id":"1-581cf771-a006649127e371903a2de979","id":")";
+  std::string json =
+      R"({"type":"subsegment","trace_id":"1-581cf771-a006649127e371903a2de979","id":")";
   json.append(id);
   json.append(R"(","parent_id":")");
   json.append(parent);
@@ -66,8 +67,8 @@ void ExpectStreamedFixture(const std::vector<std::string>& files, const std::str
   ASSERT_EQ(originals.size(), 3u);
   const std::string& parent_text = originals[2];
   // Arrival order (subsegments first), then the parent first: same result.
-  std::vector<std::vector<std::string>> orders = {
-      originals, {originals[2], originals[0], originals[1]}};
+  std::vector<std::vector<std::string>> orders = {originals,
+                                                  {originals[2], originals[0], originals[1]}};
   for (const std::vector<std::string>& documents : orders) {
     std::vector<std::string> output = Nest(documents);
     ASSERT_EQ(output.size(), 1u);
@@ -88,11 +89,10 @@ void ExpectStreamedFixture(const std::vector<std::string>& files, const std::str
 
 TEST(TraceAssembly, NodeStreamedSubsegments) {
   if (!std::filesystem::is_directory(kClients)) GTEST_SKIP() << "no fixtures";
-  ExpectStreamedFixture({"xray-sdk-node/10-subsegment-validate.udp",
-                         "xray-sdk-node/11-subsegment-reserve_stock.udp",
-                         "xray-sdk-node/12-segment-order-processor.udp"},
-                        "2136080c81a753e5",
-                        {"16ebd7a4ac80f4dd", "4fe8249477477b8e", "10aa5a53520e8e3e"});
+  ExpectStreamedFixture(
+      {"xray-sdk-node/10-subsegment-validate.udp", "xray-sdk-node/11-subsegment-reserve_stock.udp",
+       "xray-sdk-node/12-segment-order-processor.udp"},
+      "2136080c81a753e5", {"16ebd7a4ac80f4dd", "4fe8249477477b8e", "10aa5a53520e8e3e"});
 }
 
 TEST(TraceAssembly, PythonStreamedSubsegments) {
@@ -125,7 +125,8 @@ TEST(TraceAssembly, InsertionShapes) {
       Seg("0000000000000001"),
       Seg("0000000000000002", R"(,"subsegments":[])"),
       Seg("0000000000000003", R"(,"subsegments":"junk")"),
-      Seg("0000000000000004", R"(, "subsegments" : [ {"id":"0000000000000005","name":"e","start_time":1,"end_time":2} ] )"),
+      Seg("0000000000000004",
+          R"(, "subsegments" : [ {"id":"0000000000000005","name":"e","start_time":1,"end_time":2} ] )"),
       Sub("00000000000000a1", "0000000000000001"),
       Sub("00000000000000a2", "0000000000000002"),
       Sub("00000000000000a3", "0000000000000003"),
@@ -144,8 +145,7 @@ TEST(TraceAssembly, InsertionShapes) {
   model::SegmentDocument fourth = MustParse(output[3]);
   EXPECT_EQ(ChildIds(fourth.entity),
             (std::vector<std::string>{"0000000000000005", "00000000000000a4"}));
-  EXPECT_EQ(ChildIds(fourth.entity.subsegments[0]),
-            (std::vector<std::string>{"00000000000000a5"}));
+  EXPECT_EQ(ChildIds(fourth.entity.subsegments[0]), (std::vector<std::string>{"00000000000000a5"}));
 }
 
 TEST(TraceAssembly, ChainsOfIndependentSubsegments) {
@@ -169,10 +169,10 @@ TEST(TraceAssembly, ChainsOfIndependentSubsegments) {
 
 TEST(TraceAssembly, OrphansAndOddDocumentsStayTopLevel) {
   const std::vector<std::string> documents = {
-      Sub("0000000000000001", "00000000000000ff"),                      // parent never arrived
-      Sub("0000000000000002", "0000000000000002"),                      // its own parent
-      Seg("0000000000000003", R"(,"parent_id":"0000000000000001")"),     // segments never nest
-      R"({"type":"subsegment","parent_id":"0000000000000003")",         // broken JSON
+      Sub("0000000000000001", "00000000000000ff"),                    // parent never arrived
+      Sub("0000000000000002", "0000000000000002"),                    // its own parent
+      Seg("0000000000000003", R"(,"parent_id":"0000000000000001")"),  // segments never nest
+      R"({"type":"subsegment","parent_id":"0000000000000003")",       // broken JSON
       Sub("0000000000000004", "not-an-id"),
   };
   EXPECT_EQ(Nest(documents), documents);

@@ -419,6 +419,31 @@ TEST_F(FaultInjectionTest, InjectedErrorsFailTheNextOperations) {
   EXPECT_EQ(fs_.pending_injected_errors(FaultKind::kWrite), 0);
 }
 
+TEST_F(FaultInjectionTest, ConcurrentUseIsSafe) {
+  constexpr int kThreads = 4;
+  std::vector<std::thread> threads;
+  for (int thread_idx = 0; thread_idx < kThreads; ++thread_idx) {
+    threads.emplace_back([&, thread_idx] {
+      auto file = fs_.NewWritableFile("/db/t" + std::to_string(thread_idx));
+      ASSERT_TRUE(file.ok());
+      for (int chunk = 0; chunk < 200; ++chunk) {
+        ASSERT_TRUE((*file)->Append("0123456789").ok());
+        if (chunk % 50 == 0) {
+          ASSERT_TRUE((*file)->Sync().ok());
+          ASSERT_TRUE(fs_.SyncDir("/db").ok());
+        }
+        (void)fs_.unsynced_bytes();
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  ASSERT_TRUE(fs_.SimulatePowerCut().ok());
+  for (int thread_idx = 0; thread_idx < kThreads; ++thread_idx) {
+    // Synced at chunk 150, after 151 appends.
+    EXPECT_EQ(*base_->GetFileSize("/db/t" + std::to_string(thread_idx)), 1510u);
+  }
+}
+
 TEST(FaultInjectionPosix, PowerCutOnRealFiles) {
   TempDir temp;
   auto base = NewPosixFileSystem();

@@ -67,7 +67,8 @@ constexpr std::array<bool, 128> kAllowedAscii = [] {
   for (char ch = 'a'; ch <= 'z'; ++ch) table[static_cast<size_t>(ch)] = true;
   for (char ch = 'A'; ch <= 'Z'; ++ch) table[static_cast<size_t>(ch)] = true;
   for (char ch = '0'; ch <= '9'; ++ch) table[static_cast<size_t>(ch)] = true;
-  for (char ch : std::string_view(" \t\n\v\f\r_.:/%&#=+\\-@")) table[static_cast<size_t>(ch)] = true;
+  for (char ch : std::string_view(" \t\n\v\f\r_.:/%&#=+\\-@"))
+    table[static_cast<size_t>(ch)] = true;
   return table;
 }();
 

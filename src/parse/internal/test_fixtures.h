@@ -36,8 +36,8 @@ inline std::vector<std::filesystem::path> FindFixtures(const std::filesystem::pa
     if (!entry.is_regular_file()) continue;
     const std::string name = entry.path().filename().string();
     if (name.find(needle) == std::string::npos) continue;
-    if (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(),
-                                                    suffix) != 0) {
+    if (name.size() < suffix.size() ||
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
       continue;
     }
     paths.push_back(entry.path());
