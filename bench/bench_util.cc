@@ -1,17 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "bench_util.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,12 +16,18 @@
 #include <fstream>
 #include <sstream>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
 namespace roentgen::bench {
 namespace {
 
-std::string Errno(std::string_view what) {
-  return std::string(what) + ": " + std::strerror(errno);
-}
+std::string Errno(std::string_view what) { return std::string(what) + ": " + std::strerror(errno); }
 
 bool ReadWholeFile(const std::string& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
@@ -207,8 +206,9 @@ void ListFilesUnder(const std::string& root, const std::string& relative,
 std::vector<FileEntry> ListFiles(const std::string& root) {
   std::vector<FileEntry> files;
   ListFilesUnder(root, "", &files);
-  std::sort(files.begin(), files.end(),
-            [](const FileEntry& a, const FileEntry& b) { return a.relative_path < b.relative_path; });
+  std::sort(files.begin(), files.end(), [](const FileEntry& a, const FileEntry& b) {
+    return a.relative_path < b.relative_path;
+  });
   return files;
 }
 
@@ -381,8 +381,7 @@ bool HttpClient::Connect(std::string* error) {
 
 bool HttpClient::Request(std::string_view method, std::string_view path,
                          std::string_view content_type, std::string_view body, int* status,
-                         std::string* response_body, std::string* error,
-                         double timeout_seconds) {
+                         std::string* response_body, std::string* error, double timeout_seconds) {
   const bool reused = fd_ >= 0;
   if (!reused && !Connect(error)) return false;
   if (RequestOnce(method, path, content_type, body, status, response_body, error,
@@ -571,8 +570,8 @@ ServerProcess::~ServerProcess() {
 bool ServerProcess::Start(const Options& options, std::string* error) {
   stdout_path_ = options.log_dir + "/roentgen.stdout";
   stderr_path_ = options.log_dir + "/roentgen.stderr";
-  std::vector<std::string> args = {options.binary, "serve", "--data-dir", options.data_dir,
-                                   "--listen", "127.0.0.1:0"};
+  std::vector<std::string> args = {options.binary,   "serve",    "--data-dir",
+                                   options.data_dir, "--listen", "127.0.0.1:0"};
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
@@ -676,10 +675,10 @@ bool ServerProcess::Stop(double timeout_seconds, int* exit_code, ProcCpu* total_
   }
   pid_ = -1;
   *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  total_cpu->user =
-      static_cast<double>(usage.ru_utime.tv_sec) + static_cast<double>(usage.ru_utime.tv_usec) * 1e-6;
-  total_cpu->system =
-      static_cast<double>(usage.ru_stime.tv_sec) + static_cast<double>(usage.ru_stime.tv_usec) * 1e-6;
+  total_cpu->user = static_cast<double>(usage.ru_utime.tv_sec) +
+                    static_cast<double>(usage.ru_utime.tv_usec) * 1e-6;
+  total_cpu->system = static_cast<double>(usage.ru_stime.tv_sec) +
+                      static_cast<double>(usage.ru_stime.tv_usec) * 1e-6;
   return !killed;
 }
 

@@ -5,13 +5,13 @@
 // client, the Prometheus text of GET /metrics, the kernel's UDP counters, CPU clocks, and
 // command-line flags. Standalone: the tools speak only UDP and HTTP to the server.
 
-#include <sys/types.h>
-
 #include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <sys/types.h>
 
 namespace roentgen::bench {
 
@@ -122,15 +122,15 @@ class HttpClient {
   // Sends one request and reads the whole response (Content-Length or chunked). Returns false
   // with *error on a network or framing failure; any HTTP status is a success here.
   bool Request(std::string_view method, std::string_view path, std::string_view content_type,
-               std::string_view body, int* status, std::string* response_body,
-               std::string* error, double timeout_seconds = 30);
+               std::string_view body, int* status, std::string* response_body, std::string* error,
+               double timeout_seconds = 30);
 
  private:
   bool Connect(std::string* error);
   void Close();
-  bool RequestOnce(std::string_view method, std::string_view path,
-                   std::string_view content_type, std::string_view body, int* status,
-                   std::string* response_body, std::string* error, double timeout_seconds);
+  bool RequestOnce(std::string_view method, std::string_view path, std::string_view content_type,
+                   std::string_view body, int* status, std::string* response_body,
+                   std::string* error, double timeout_seconds);
 
   std::string host_;
   uint16_t port_;

@@ -50,30 +50,49 @@ constexpr size_t kBlockTrailer = 16;
 
 const char* SectionKindName(uint8_t kind) {
   switch (kind) {
-    case 1: return "column";
-    case 2: return "document chunks (zstd)";
-    case 3: return "trace-id index";
-    case 4: return "bloom filter";
-    case 5: return "tenant dictionary";
-    case 6: return "supersedes";
-    default: return "unknown section";
+    case 1:
+      return "column";
+    case 2:
+      return "document chunks (zstd)";
+    case 3:
+      return "trace-id index";
+    case 4:
+      return "bloom filter";
+    case 5:
+      return "tenant dictionary";
+    case 6:
+      return "supersedes";
+    default:
+      return "unknown section";
   }
 }
 
 const char* ColumnName(uint32_t id) {
   switch (id) {
-    case 1: return "trace id";
-    case 2: return "tenant";
-    case 3: return "revision";
-    case 4: return "seal_lsn";
-    case 5: return "first arrival";
-    case 6: return "start";
-    case 7: return "end";
-    case 8: return "flags";
-    case 9: return "document count";
-    case 10: return "summary";
-    case 11: return "trace bytes";
-    default: return "unknown";
+    case 1:
+      return "trace id";
+    case 2:
+      return "tenant";
+    case 3:
+      return "revision";
+    case 4:
+      return "seal_lsn";
+    case 5:
+      return "first arrival";
+    case 6:
+      return "start";
+    case 7:
+      return "end";
+    case 8:
+      return "flags";
+    case 9:
+      return "document count";
+    case 10:
+      return "summary";
+    case 11:
+      return "trace bytes";
+    default:
+      return "unknown";
   }
 }
 
@@ -90,7 +109,8 @@ bool GetVarint(std::string_view* in, uint64_t* value) {
 
 uint32_t GetFixed32(std::string_view bytes) {
   uint32_t value = 0;
-  for (int idx = 3; idx >= 0; --idx) value = (value << 8) | static_cast<uint8_t>(bytes[static_cast<size_t>(idx)]);
+  for (int idx = 3; idx >= 0; --idx)
+    value = (value << 8) | static_cast<uint8_t>(bytes[static_cast<size_t>(idx)]);
   return value;
 }
 
@@ -106,7 +126,7 @@ struct BlockTotals {
   uint64_t rows = 0;
   uint64_t docs = 0;
   uint64_t raw_doc_bytes = 0;
-  uint64_t framing = 0;  // magic, footer, trailer
+  uint64_t framing = 0;                           // magic, footer, trailer
   std::map<std::string, SectionTotals> sections;  // by label
   std::vector<std::string> problems;
 };
@@ -130,9 +150,10 @@ void AddBlock(const std::string& path, BlockTotals* totals) {
   }
   const uint32_t footer_length = GetFixed32(trailer);
   std::string footer(footer_length, '\0');
-  const off_t footer_at = size - static_cast<off_t>(kBlockTrailer) - static_cast<off_t>(footer_length);
-  if (footer_at < 8 || pread(fd, footer.data(), footer_length, footer_at) !=
-                           static_cast<ssize_t>(footer_length)) {
+  const off_t footer_at =
+      size - static_cast<off_t>(kBlockTrailer) - static_cast<off_t>(footer_length);
+  if (footer_at < 8 ||
+      pread(fd, footer.data(), footer_length, footer_at) != static_cast<ssize_t>(footer_length)) {
     totals->problems.push_back(path + ": bad footer length");
     close(fd);
     return;
@@ -187,11 +208,21 @@ void AppendJsonString(std::string* out, std::string_view text) {
   out->push_back('"');
   for (char c : text) {
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char escaped[8];
@@ -283,6 +314,9 @@ struct RunResult {
   uint64_t raw_bytes = 0;
   uint64_t disk_bytes = 0;
   uint64_t allocated_bytes = 0;
+  uint64_t block_bytes = 0;
+  uint64_t wal_bytes = 0;  // left after the clean shutdown
+  uint64_t doc_chunk_bytes = 0;
   double send_seconds = 0;
   double shutdown_seconds = 0;
   double server_cpu_us_per_doc = 0;
@@ -296,15 +330,19 @@ struct RunResult {
 
 std::string Percent(uint64_t part, uint64_t whole) {
   char text[32];
-  std::snprintf(text, sizeof(text), "%5.1f%%", whole > 0 ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0);
+  std::snprintf(text, sizeof(text), "%5.1f%%",
+                whole > 0 ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0);
   return text;
 }
 
 bool RunOnce(const std::string& binary, const Flags& flags, int run_idx, RunResult* result) {
-  const uint64_t traces = static_cast<uint64_t>(flags.GetInt("traces", flags.GetBool("smoke") ? 2000 : 100000));
+  const uint64_t traces =
+      static_cast<uint64_t>(flags.GetInt("traces", flags.GetBool("smoke") ? 2000 : 100000));
   const auto batch = static_cast<size_t>(std::max<int64_t>(1, flags.GetInt("batch", 50)));
-  const auto connections = static_cast<size_t>(std::max<int64_t>(1, flags.GetInt("connections", 4)));
-  const auto seed = static_cast<uint64_t>(flags.GetInt("seed", 1)) + static_cast<uint64_t>(run_idx) * 7919;
+  const auto connections =
+      static_cast<size_t>(std::max<int64_t>(1, flags.GetInt("connections", 4)));
+  const auto seed =
+      static_cast<uint64_t>(flags.GetInt("seed", 1)) + static_cast<uint64_t>(run_idx) * 7919;
   const bool keep = flags.GetBool("keep-data");
   std::string error, temp_dir;
   if (!MakeTempDir("roentgen-disk-bench-", &temp_dir, &error)) {
@@ -329,10 +367,11 @@ bool RunOnce(const std::string& binary, const Flags& flags, int run_idx, RunResu
     std::fprintf(stderr, "disk_bytes_bench: %s\n", error.c_str());
     return false;
   }
-  std::printf("\n== run %d: %llu traces over HTTP (%zu connections, %zu documents per call) to "
-              "roentgen pid %d, data %s\n",
-              run_idx + 1, static_cast<unsigned long long>(traces), connections, batch,
-              static_cast<int>(server.pid()), data_dir.c_str());
+  std::printf(
+      "\n== run %d: %llu traces over HTTP (%zu connections, %zu documents per call) to "
+      "roentgen pid %d, data %s\n",
+      run_idx + 1, static_cast<unsigned long long>(traces), connections, batch,
+      static_cast<int>(server.pid()), data_dir.c_str());
   std::fflush(stdout);
 
   SendTotals totals;
@@ -356,21 +395,24 @@ bool RunOnce(const std::string& binary, const Flags& flags, int run_idx, RunResu
     std::fprintf(stderr, "disk_bytes_bench: %s\n", error.c_str());
     return false;
   }
-  const auto stored = static_cast<uint64_t>(MetricValue(metrics, "roentgen_store_documents_stored_total"));
-  std::printf("  sent %llu documents (%llu traces) in %.1f s = %.0f documents/s; %llu calls, "
-              "%llu retried after 429; server says %llu stored\n",
-              static_cast<unsigned long long>(result->documents),
-              static_cast<unsigned long long>(totals.traces.load()), result->send_seconds,
-              static_cast<double>(result->documents) / result->send_seconds,
-              static_cast<unsigned long long>(totals.requests.load()),
-              static_cast<unsigned long long>(totals.retries.load()),
-              static_cast<unsigned long long>(stored));
+  const auto stored =
+      static_cast<uint64_t>(MetricValue(metrics, "roentgen_store_documents_stored_total"));
+  std::printf(
+      "  sent %llu documents (%llu traces) in %.1f s = %.0f documents/s; %llu calls, "
+      "%llu retried after 429; server says %llu stored\n",
+      static_cast<unsigned long long>(result->documents),
+      static_cast<unsigned long long>(totals.traces.load()), result->send_seconds,
+      static_cast<double>(result->documents) / result->send_seconds,
+      static_cast<unsigned long long>(totals.requests.load()),
+      static_cast<unsigned long long>(totals.retries.load()),
+      static_cast<unsigned long long>(stored));
   bool ok = true;
   if (stored != result->documents) {
-    std::printf("  PROBLEM: roentgen_store_documents_stored_total is %llu, %llu documents "
-                "were acknowledged\n",
-                static_cast<unsigned long long>(stored),
-                static_cast<unsigned long long>(result->documents));
+    std::printf(
+        "  PROBLEM: roentgen_store_documents_stored_total is %llu, %llu documents "
+        "were acknowledged\n",
+        static_cast<unsigned long long>(stored),
+        static_cast<unsigned long long>(result->documents));
     ok = false;
   }
 
@@ -385,10 +427,10 @@ bool RunOnce(const std::string& binary, const Flags& flags, int run_idx, RunResu
   result->shutdown_seconds = MonoSeconds() - stop_start;
   result->server_cpu_us_per_doc =
       result->documents > 0 ? cpu.total() * 1e6 / static_cast<double>(result->documents) : 0;
-  std::printf("  SIGTERM -> exit 0 in %.1f s; server CPU over the run %.2f s (user %.2f, sys "
-              "%.2f) = %.2f us/document\n",
-              result->shutdown_seconds, cpu.total(), cpu.user, cpu.system,
-              result->server_cpu_us_per_doc);
+  std::printf(
+      "  SIGTERM -> exit 0 in %.1f s; server CPU over the run %.2f s (user %.2f, sys "
+      "%.2f) = %.2f us/document\n",
+      result->shutdown_seconds, cpu.total(), cpu.user, cpu.system, result->server_cpu_us_per_doc);
 
   // Every byte under the data directory.
   std::map<std::string, std::pair<uint64_t, uint64_t>> groups;  // name -> (files, bytes)
@@ -404,7 +446,10 @@ bool RunOnce(const std::string& binary, const Flags& flags, int run_idx, RunResu
     }
     groups[group].first += 1;
     groups[group].second += file.size;
+    if (top == "blocks") result->block_bytes += file.size;
+    if (top == "wal") result->wal_bytes += file.size;
   }
+  result->doc_chunk_bytes = blocks.sections["document chunks (zstd)"].stored;
   const double docs = static_cast<double>(std::max<uint64_t>(result->documents, 1));
   std::printf("  data directory: %llu bytes (%llu allocated on disk)\n",
               static_cast<unsigned long long>(result->disk_bytes),
@@ -417,12 +462,12 @@ bool RunOnce(const std::string& binary, const Flags& flags, int run_idx, RunResu
                 static_cast<double>(entry.second) / docs,
                 Percent(entry.second, result->disk_bytes).c_str());
   }
-  std::printf("  blocks: %llu files, %llu rows (trace revisions), %llu documents, %llu raw "
-              "document bytes\n",
-              static_cast<unsigned long long>(blocks.blocks),
-              static_cast<unsigned long long>(blocks.rows),
-              static_cast<unsigned long long>(blocks.docs),
-              static_cast<unsigned long long>(blocks.raw_doc_bytes));
+  std::printf(
+      "  blocks: %llu files, %llu rows (trace revisions), %llu documents, %llu raw "
+      "document bytes\n",
+      static_cast<unsigned long long>(blocks.blocks), static_cast<unsigned long long>(blocks.rows),
+      static_cast<unsigned long long>(blocks.docs),
+      static_cast<unsigned long long>(blocks.raw_doc_bytes));
   std::printf("    %-44s %6s %12s %12s %10s %7s\n", "block section", "count", "stored", "raw",
               "B/segment", "share");
   std::vector<std::pair<std::string, SectionTotals>> sections(blocks.sections.begin(),
@@ -441,7 +486,8 @@ bool RunOnce(const std::string& binary, const Flags& flags, int run_idx, RunResu
               static_cast<unsigned long long>(blocks.framing), "",
               static_cast<double>(blocks.framing) / docs,
               Percent(blocks.framing, result->disk_bytes).c_str());
-  for (const std::string& problem : blocks.problems) std::printf("  PROBLEM: %s\n", problem.c_str());
+  for (const std::string& problem : blocks.problems)
+    std::printf("  PROBLEM: %s\n", problem.c_str());
   if (!blocks.problems.empty()) ok = false;
   if (blocks.docs < result->documents) {
     std::printf("  PROBLEM: the blocks hold %llu documents, %llu were acknowledged\n",
@@ -449,14 +495,17 @@ bool RunOnce(const std::string& binary, const Flags& flags, int run_idx, RunResu
                 static_cast<unsigned long long>(result->documents));
     ok = false;
   } else if (blocks.docs > result->documents) {
-    std::printf("  note: the blocks hold %llu documents for %llu sent: resealed traces keep an "
-                "older revision until compaction\n",
-                static_cast<unsigned long long>(blocks.docs),
-                static_cast<unsigned long long>(result->documents));
+    std::printf(
+        "  note: the blocks hold %llu documents for %llu sent: resealed traces keep an "
+        "older revision until compaction\n",
+        static_cast<unsigned long long>(blocks.docs),
+        static_cast<unsigned long long>(result->documents));
   }
   std::printf("  => %.1f B/segment on disk (raw JSON %.1f B/segment, %.1fx smaller)\n",
               result->b_per_segment(), result->raw_per_segment(),
-              result->disk_bytes > 0 ? static_cast<double>(result->raw_bytes) / static_cast<double>(result->disk_bytes) : 0);
+              result->disk_bytes > 0
+                  ? static_cast<double>(result->raw_bytes) / static_cast<double>(result->disk_bytes)
+                  : 0);
   std::fflush(stdout);
   return ok;
 }
@@ -468,14 +517,16 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "disk_bytes_bench: %s\n", error.c_str());
     return 2;
   }
-  auto unknown = flags.Unknown({"traces", "batch", "connections", "runs", "roentgen",
-                                "server-arg", "keep-data", "seed", "smoke", "help"});
+  auto unknown = flags.Unknown({"traces", "batch", "connections", "runs", "roentgen", "server-arg",
+                                "keep-data", "seed", "smoke", "help"});
   if (!unknown.empty() || flags.Has("help")) {
-    if (!unknown.empty()) std::fprintf(stderr, "disk_bytes_bench: unknown flag --%s\n", unknown[0].c_str());
-    std::fprintf(stderr, "usage: disk_bytes_bench [--traces=N] [--batch=N] [--connections=N] "
-                         "[--runs=N] [--roentgen=PATH] [--server-arg=ARG]... [--keep-data] "
-                         "[--seed=N] [--smoke]\n"
-                         "(see the comment at the top of bench/disk_bytes_bench.cc)\n");
+    if (!unknown.empty())
+      std::fprintf(stderr, "disk_bytes_bench: unknown flag --%s\n", unknown[0].c_str());
+    std::fprintf(stderr,
+                 "usage: disk_bytes_bench [--traces=N] [--batch=N] [--connections=N] "
+                 "[--runs=N] [--roentgen=PATH] [--server-arg=ARG]... [--keep-data] "
+                 "[--seed=N] [--smoke]\n"
+                 "(see the comment at the top of bench/disk_bytes_bench.cc)\n");
     return flags.Has("help") ? 0 : 2;
   }
   const std::string binary = FindRoentgen(flags.Get("roentgen", ""));
@@ -494,25 +545,38 @@ int Main(int argc, char** argv) {
     }
     results.push_back(result);
   }
-  std::vector<double> per_segment, raw, ratio, cpu, rate;
+  std::vector<double> per_segment, raw, ratio, cpu, rate, blocks, wal, chunks;
   for (const RunResult& r : results) {
+    const double docs = static_cast<double>(std::max<uint64_t>(r.documents, 1));
+    blocks.push_back(static_cast<double>(r.block_bytes) / docs);
+    wal.push_back(static_cast<double>(r.wal_bytes) / docs);
+    chunks.push_back(static_cast<double>(r.doc_chunk_bytes) / docs);
     per_segment.push_back(r.b_per_segment());
     raw.push_back(r.raw_per_segment());
-    ratio.push_back(r.disk_bytes > 0 ? static_cast<double>(r.raw_bytes) / static_cast<double>(r.disk_bytes) : 0);
+    ratio.push_back(r.disk_bytes > 0
+                        ? static_cast<double>(r.raw_bytes) / static_cast<double>(r.disk_bytes)
+                        : 0);
     cpu.push_back(r.server_cpu_us_per_doc);
     rate.push_back(static_cast<double>(r.documents) / r.send_seconds);
   }
   const double median = Median(per_segment);
   std::printf("\n== summary (%s of %d run%s)\n", runs > 1 ? "median" : "result", runs,
               runs > 1 ? "s" : "");
-  std::printf("  on disk: %.1f B/segment (target <= 100: %s); raw JSON %.1f B/segment; "
-              "compression %.1fx\n",
-              median, median <= 100 ? "met" : "NOT met", Median(raw), Median(ratio));
+  std::printf(
+      "  on disk: %.1f B/segment (target <= 100: %s); raw JSON %.1f B/segment; "
+      "compression %.1fx\n",
+      median, median <= 100 ? "met" : "NOT met", Median(raw), Median(ratio));
+  std::printf(
+      "  of which blocks %.1f B/segment (zstd document chunks %.1f), WAL left after the "
+      "clean shutdown %.1f B/segment\n",
+      Median(blocks), Median(chunks), Median(wal));
   std::printf("  HTTP ingest %.0f documents/s; server CPU %.2f us/document (whole run)\n",
               Median(rate), Median(cpu));
-  std::printf("RESULT disk_bytes_per_segment=%.1f raw_bytes_per_segment=%.1f ratio=%.2f "
-              "server_cpu_us_per_document=%.2f\n",
-              median, Median(raw), Median(ratio), Median(cpu));
+  std::printf(
+      "RESULT disk_bytes_per_segment=%.1f block_bytes_per_segment=%.1f "
+      "wal_bytes_per_segment=%.1f raw_bytes_per_segment=%.1f ratio=%.2f "
+      "server_cpu_us_per_document=%.2f\n",
+      median, Median(blocks), Median(wal), Median(raw), Median(ratio), Median(cpu));
   return 0;
 }
 

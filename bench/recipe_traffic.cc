@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
-#include <map>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <map>
 
 namespace roentgen::bench {
 namespace {
@@ -106,8 +106,8 @@ DocTemplate Compile(std::string_view source, const Times& times) {
     return name;
   };
   auto placeholder = [&](PatchKind kind, size_t slot, int64_t micros, size_t width) {
-    doc.patches.push_back(Patch{static_cast<uint32_t>(doc.text.size()), kind,
-                                static_cast<uint8_t>(slot), micros});
+    doc.patches.push_back(
+        Patch{static_cast<uint32_t>(doc.text.size()), kind, static_cast<uint8_t>(slot), micros});
     doc.text.append(width, '0');
   };
   size_t pos = 0;
@@ -131,10 +131,18 @@ DocTemplate Compile(std::string_view source, const Times& times) {
         }
         break;
       }
-      case 'T': placeholder(PatchKind::kTraceId, 0, 0, kTraceIdWidth); break;
-      case 'C': placeholder(PatchKind::kCustomer, 0, 0, kCustomerWidth); break;
-      case 'P': placeholder(PatchKind::kProduct, 0, 0, kProductWidth); break;
-      case 'X': placeholder(PatchKind::kExtendedId, 0, 0, kExtendedIdWidth); break;
+      case 'T':
+        placeholder(PatchKind::kTraceId, 0, 0, kTraceIdWidth);
+        break;
+      case 'C':
+        placeholder(PatchKind::kCustomer, 0, 0, kCustomerWidth);
+        break;
+      case 'P':
+        placeholder(PatchKind::kProduct, 0, 0, kProductWidth);
+        break;
+      case 'X':
+        placeholder(PatchKind::kExtendedId, 0, 0, kExtendedIdWidth);
+        break;
       case 'S':
       case 'U': {
         size_t slot = 0;
@@ -153,7 +161,8 @@ DocTemplate Compile(std::string_view source, const Times& times) {
         }
         break;
       }
-      default: Die(std::string("recipe template: bad marker $") + kind);
+      default:
+        Die(std::string("recipe template: bad marker $") + kind);
     }
   }
   return doc;
@@ -652,11 +661,15 @@ const RecipeTrace& RecipeTraffic::NextTrace(double start_seconds) {
     for (const Patch& patch : doc.patches) {
       char* at = out + patch.offset;
       switch (patch.kind) {
-        case PatchKind::kTraceId: std::memcpy(at, trace_id, kTraceIdWidth); break;
+        case PatchKind::kTraceId:
+          std::memcpy(at, trace_id, kTraceIdWidth);
+          break;
         case PatchKind::kSegmentId:
           std::memcpy(at, segment_ids[patch.slot], kSegmentIdWidth);
           break;
-        case PatchKind::kUuid: std::memcpy(at, uuids[patch.slot], kUuidWidth); break;
+        case PatchKind::kUuid:
+          std::memcpy(at, uuids[patch.slot], kUuidWidth);
+          break;
         case PatchKind::kTime6:
         case PatchKind::kTime3: {
           const int64_t micros = start_micros + patch.micros;
@@ -675,9 +688,15 @@ const RecipeTrace& RecipeTraffic::NextTrace(double start_seconds) {
           }
           break;
         }
-        case PatchKind::kCustomer: WriteDecimal(at, customer, kCustomerWidth); break;
-        case PatchKind::kProduct: WriteDecimal(at, product, kProductWidth); break;
-        case PatchKind::kExtendedId: std::memcpy(at, extended_id, kExtendedIdWidth); break;
+        case PatchKind::kCustomer:
+          WriteDecimal(at, customer, kCustomerWidth);
+          break;
+        case PatchKind::kProduct:
+          WriteDecimal(at, product, kProductWidth);
+          break;
+        case PatchKind::kExtendedId:
+          std::memcpy(at, extended_id, kExtendedIdWidth);
+          break;
       }
     }
     spans.emplace_back(base, doc.text.size());

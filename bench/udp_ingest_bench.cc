@@ -41,10 +41,6 @@
 //   --verbose                     per-step details
 // Exit status: 0 ok; 1 a tool or server failure (server died, could not talk to it,
 // unexplained datagrams); 2 bad flags.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -59,6 +55,11 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
 
 #include "bench_util.h"
 #include "recipe_traffic.h"
@@ -76,10 +77,12 @@ class Sender {
     uint64_t sent = 0;         // accepted by sendmmsg
     uint64_t send_errors = 0;  // datagrams sendmmsg refused (not sent)
     std::string first_error;
-    double start = 0;          // MonoSeconds()
+    double start = 0;  // MonoSeconds()
     double end = 0;
-    double cpu_seconds = 0;    // this thread
-    double achieved_rate() const { return end > start ? static_cast<double>(sent) / (end - start) : 0; }
+    double cpu_seconds = 0;  // this thread
+    double achieved_rate() const {
+      return end > start ? static_cast<double>(sent) / (end - start) : 0;
+    }
   };
 
   explicit Sender(uint64_t seed) : traffic_(RecipeTrafficOptions{.seed = seed}) {
@@ -261,8 +264,8 @@ class RoentgenReceiver : public Receiver {
     if (!keep_data_ && !temp_dir_.empty()) RemoveTree(temp_dir_);
   }
 
-  bool Start(const std::string& binary, const std::vector<std::string>& extra_args,
-             bool keep_data, std::string* error) {
+  bool Start(const std::string& binary, const std::vector<std::string>& extra_args, bool keep_data,
+             std::string* error) {
     keep_data_ = keep_data;
     if (!MakeTempDir("roentgen-udp-bench-", &temp_dir_, error)) return false;
     ServerProcess::Options options;
@@ -309,8 +312,8 @@ class RoentgenReceiver : public Receiver {
   bool Alive(std::string* why) override {
     int exit_code = 0;
     if (server_.Running(&exit_code)) return true;
-    *why = "roentgen exited with status " + std::to_string(exit_code) + "; stderr: " +
-           server_.StderrTail(3000);
+    *why = "roentgen exited with status " + std::to_string(exit_code) +
+           "; stderr: " + server_.StderrTail(3000);
     return false;
   }
 
@@ -346,8 +349,8 @@ struct StepResult {
   uint64_t sent = 0;         // including the probe
   uint64_t send_errors = 0;
   uint64_t received = 0;
-  uint64_t kernel_drops = 0;          // as the receiver reported them
-  uint64_t proc_drops = 0;            // /proc/net/udp delta
+  uint64_t kernel_drops = 0;                   // as the receiver reported them
+  uint64_t proc_drops = 0;                     // /proc/net/udp delta
   uint64_t drops_unreported_before_probe = 0;  // /proc drops the receiver had not seen yet
   uint64_t app_dropped = 0;
   uint64_t stored = 0;
@@ -359,7 +362,7 @@ struct StepResult {
   double cpu_seconds = 0;
   double cpu_user = 0;
   double cpu_system = 0;
-  double cpu_us_per_segment = 0;         // from the start until everything was stored
+  double cpu_us_per_segment = 0;          // from the start until everything was stored
   double settled_cpu_us_per_segment = 0;  // ... until the step's traces were sealed, too
   double sender_cpu_us_per_datagram = 0;
   Metrics drop_reasons;  // non-zero deltas
@@ -398,11 +401,11 @@ bool Drain(Receiver& receiver, const Snapshot& base, uint64_t expected_at_socket
       last_change = now.mono;
     }
     const bool socket_empty = !now.socket.found || now.socket.rx_queue_bytes == 0;
-    const uint64_t arrived = (now.received - base.received) + (now.socket.drops - base.socket.drops);
+    const uint64_t arrived =
+        (now.received - base.received) + (now.socket.drops - base.socket.drops);
     const bool all_arrived = arrived >= expected_at_socket;
-    const bool all_accounted =
-        (now.stored - base.stored) + (now.app_dropped - base.app_dropped) >=
-        now.received - base.received;
+    const bool all_accounted = (now.stored - base.stored) + (now.app_dropped - base.app_dropped) >=
+                               now.received - base.received;
     previous = now;
     if (socket_empty && all_arrived && all_accounted && now.mono - last_change >= 0.15) break;
     if (now.mono - last_change > 3.0 || now.mono - start > timeout) {
@@ -460,9 +463,9 @@ bool RunStep(Receiver& receiver, Sender& sender, double rate, const Config& conf
                           static_cast<int64_t>(step->app_dropped);
   const uint64_t received_in_step = drained.received - base.received;
   step->drain_seconds = std::max(0.0, end_of_receiving - sent.end);
-  step->received_rate = end_of_receiving > sent.start
-                            ? static_cast<double>(received_in_step) / (end_of_receiving - sent.start)
-                            : 0;
+  step->received_rate = end_of_receiving > sent.start ? static_cast<double>(received_in_step) /
+                                                            (end_of_receiving - sent.start)
+                                                      : 0;
   step->cpu_seconds = after.cpu - base.cpu;
   step->cpu_user = after.proc_cpu.user - base.proc_cpu.user;
   step->cpu_system = after.proc_cpu.system - base.proc_cpu.system;
@@ -479,8 +482,7 @@ bool RunStep(Receiver& receiver, Sender& sender, double rate, const Config& conf
     phases.sealing = thread.seconds - cpu_at(after);
   }
   step->settled_cpu_us_per_segment =
-      step->received > 0 ? (settled.cpu - base.cpu) * 1e6 / static_cast<double>(step->received)
-                         : 0;
+      step->received > 0 ? (settled.cpu - base.cpu) * 1e6 / static_cast<double>(step->received) : 0;
   for (const auto& [series, number] : after.drop_reasons) {
     double delta = number - MetricValue(base.drop_reasons, series);
     if (delta != 0) step->drop_reasons[series] = delta;
@@ -494,21 +496,22 @@ bool RunStep(Receiver& receiver, Sender& sender, double rate, const Config& conf
 
 void PrintStepHeader() {
   std::printf("  %-8s %9s %9s %9s %9s %9s %8s %8s %8s %8s %6s %7s %6s %6s %6s\n", "receiver",
-              "offered/s", "achieved", "sent", "received", "rcv/s", "k-drops", "app-drop",
-              "stored", "lost", "unexp", "drainms", "us/seg", "+seal", "result");
+              "offered/s", "achieved", "sent", "received", "rcv/s", "k-drops", "app-drop", "stored",
+              "lost", "unexp", "drainms", "us/seg", "+seal", "result");
 }
 
 void PrintStep(const std::string& name, const StepResult& s, bool verbose) {
   const int64_t lost = static_cast<int64_t>(s.sent) - static_cast<int64_t>(s.stored);
-  std::printf("  %-8s %9.0f %9.0f %9llu %9llu %9.0f %8llu %8llu %8llu %8lld %6lld %7.0f %6.2f %6.2f %6s\n",
-              name.c_str(), s.offered_rate, s.achieved_rate,
-              static_cast<unsigned long long>(s.sent), static_cast<unsigned long long>(s.received),
-              s.received_rate, static_cast<unsigned long long>(s.kernel_drops),
-              static_cast<unsigned long long>(s.app_dropped),
-              static_cast<unsigned long long>(s.stored), static_cast<long long>(lost),
-              static_cast<long long>(s.unexplained_kernel + s.unexplained_app),
-              s.drain_seconds * 1000, s.cpu_us_per_segment, s.settled_cpu_us_per_segment,
-              s.zero_loss() ? (s.sender_bound() ? "ok*" : "ok") : "LOSS");
+  std::printf(
+      "  %-8s %9.0f %9.0f %9llu %9llu %9.0f %8llu %8llu %8llu %8lld %6lld %7.0f %6.2f %6.2f %6s\n",
+      name.c_str(), s.offered_rate, s.achieved_rate, static_cast<unsigned long long>(s.sent),
+      static_cast<unsigned long long>(s.received), s.received_rate,
+      static_cast<unsigned long long>(s.kernel_drops),
+      static_cast<unsigned long long>(s.app_dropped), static_cast<unsigned long long>(s.stored),
+      static_cast<long long>(lost),
+      static_cast<long long>(s.unexplained_kernel + s.unexplained_app), s.drain_seconds * 1000,
+      s.cpu_us_per_segment, s.settled_cpu_us_per_segment,
+      s.zero_loss() ? (s.sender_bound() ? "ok*" : "ok") : "LOSS");
   if (s.unexplained_kernel != 0 || s.unexplained_app != 0) {
     std::printf(
         "    UNEXPLAINED: sent - received - kernel drops = %lld; received - stored - dropped = "
@@ -546,9 +549,9 @@ struct SearchResult {
   std::vector<StepResult> steps;
   double zero_loss_rate = 0;  // highest offered rate with zero loss
   double max_received_rate = 0;
-  double cpu_us_at_zero_loss = 0;          // until stored
-  double settled_cpu_us_at_zero_loss = 0;  // until sealed as well
-  bool sender_bound = false;  // the sender could not offer more than what was kept
+  double cpu_us_at_zero_loss = 0;            // until stored
+  double settled_cpu_us_at_zero_loss = 0;    // until sealed as well
+  bool sender_bound = false;                 // the sender could not offer more than what was kept
   std::map<pid_t, ThreadPhases> thread_cpu;  // roentgen, summed over the steps
   bool accounting_ok = true;
 };
@@ -652,10 +655,12 @@ void PrintThreads(pid_t pid, const std::map<pid_t, ThreadPhases>& threads) {
     if (tid == pid) {
       name = "main";
     } else if (name == "roentgen") {
-      std::ifstream wchan("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/wchan");
+      std::ifstream wchan("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) +
+                          "/wchan");
       std::string waiting;
       std::getline(wchan, waiting);
-      name = waiting.find("poll") != std::string::npos ? "udp-receiver" : "tid-" + std::to_string(tid);
+      name =
+          waiting.find("poll") != std::string::npos ? "udp-receiver" : "tid-" + std::to_string(tid);
     }
     std::printf(" %s %.2f/%.2f", name.c_str(), phases.ingest, phases.sealing);
   }
@@ -698,17 +703,18 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "udp_ingest_bench: %s\n", error.c_str());
     return 2;
   }
-  auto unknown = flags.Unknown({"target", "runs", "rates", "start-rate", "max-rate",
-                                "step-seconds", "bisect-steps", "tolerance", "roentgen",
-                                "server-arg", "keep-data", "seed", "smoke", "verbose", "no-saturation",
-                                "help"});
+  auto unknown = flags.Unknown({"target", "runs", "rates", "start-rate", "max-rate", "step-seconds",
+                                "bisect-steps", "tolerance", "roentgen", "server-arg", "keep-data",
+                                "seed", "smoke", "verbose", "no-saturation", "help"});
   if (!unknown.empty() || flags.Has("help")) {
-    if (!unknown.empty()) std::fprintf(stderr, "udp_ingest_bench: unknown flag --%s\n", unknown[0].c_str());
-    std::fprintf(stderr, "usage: udp_ingest_bench [--target=both|sink|roentgen] [--runs=N] "
-                         "[--rates=R,...] [--start-rate=R] [--max-rate=R] [--step-seconds=S] "
-                         "[--bisect-steps=N] [--tolerance=F] [--roentgen=PATH] "
-                         "[--server-arg=ARG]... [--keep-data] [--seed=N] [--smoke] [--verbose]\n"
-                         "(see the comment at the top of bench/udp_ingest_bench.cc)\n");
+    if (!unknown.empty())
+      std::fprintf(stderr, "udp_ingest_bench: unknown flag --%s\n", unknown[0].c_str());
+    std::fprintf(stderr,
+                 "usage: udp_ingest_bench [--target=both|sink|roentgen] [--runs=N] "
+                 "[--rates=R,...] [--start-rate=R] [--max-rate=R] [--step-seconds=S] "
+                 "[--bisect-steps=N] [--tolerance=F] [--roentgen=PATH] "
+                 "[--server-arg=ARG]... [--keep-data] [--seed=N] [--smoke] [--verbose]\n"
+                 "(see the comment at the top of bench/udp_ingest_bench.cc)\n");
     return flags.Has("help") ? 0 : 2;
   }
   const bool smoke = flags.GetBool("smoke");
@@ -748,10 +754,11 @@ int Main(int argc, char** argv) {
       docs += trace.datagrams.size();
       for (auto datagram : trace.datagrams) bytes += datagram.size();
     }
-    std::printf("traffic: recipe traces, %.2f datagrams/trace, %.0f bytes/datagram on average; "
-                "one sender thread, %.1f s steps\n",
-                static_cast<double>(docs) / 2000, static_cast<double>(bytes) / static_cast<double>(docs),
-                config.step_seconds);
+    std::printf(
+        "traffic: recipe traces, %.2f datagrams/trace, %.0f bytes/datagram on average; "
+        "one sender thread, %.1f s steps\n",
+        static_cast<double>(docs) / 2000, static_cast<double>(bytes) / static_cast<double>(docs),
+        config.step_seconds);
   }
   if (want_roentgen) std::printf("roentgen: %s\n", binary.c_str());
 
@@ -778,8 +785,8 @@ int Main(int argc, char** argv) {
         std::printf("  (sink SO_RCVBUF as reported by the kernel: %d bytes)\n",
                     sink.effective_receive_buffer());
       }
-      if (!Search(sink, sender, config, fixed_rates, start_rate, max_rate, bisect_steps,
-                  tolerance, saturate, &summary.sink, &error)) {
+      if (!Search(sink, sender, config, fixed_rates, start_rate, max_rate, bisect_steps, tolerance,
+                  saturate, &summary.sink, &error)) {
         std::fprintf(stderr, "udp_ingest_bench: sink: %s\n", error.c_str());
         failed = true;
       }
@@ -811,13 +818,13 @@ int Main(int argc, char** argv) {
           summary.roentgen_total_cpu_us =
               total.total() * 1e6 / static_cast<double>(summary.roentgen_stored);
         }
-        std::printf("  roentgen: %llu documents stored over UDP; whole-run CPU %.2f s (user "
-                    "%.2f, sys %.2f) = %.2f us/segment incl. sealing, blocks and shutdown "
-                    "(%.1f s); data in %s\n",
-                    static_cast<unsigned long long>(summary.roentgen_stored), total.total(),
-                    total.user, total.system, summary.roentgen_total_cpu_us,
-                    MonoSeconds() - stop_start,
-                    flags.GetBool("keep-data") ? server.temp_dir().c_str() : "(removed)");
+        std::printf(
+            "  roentgen: %llu documents stored over UDP; whole-run CPU %.2f s (user "
+            "%.2f, sys %.2f) = %.2f us/segment incl. sealing, blocks and shutdown "
+            "(%.1f s); data in %s\n",
+            static_cast<unsigned long long>(summary.roentgen_stored), total.total(), total.user,
+            total.system, summary.roentgen_total_cpu_us, MonoSeconds() - stop_start,
+            flags.GetBool("keep-data") ? server.temp_dir().c_str() : "(removed)");
       }
     }
     summaries.push_back(std::move(summary));
@@ -841,10 +848,12 @@ int Main(int argc, char** argv) {
   const double sink_max = median_of([](const RunSummary& s) { return s.sink.max_received_rate; });
   const double rg_max = median_of([](const RunSummary& s) { return s.roentgen.max_received_rate; });
   const double sink_cpu = median_of([](const RunSummary& s) { return s.sink.cpu_us_at_zero_loss; });
-  const double rg_cpu = median_of([](const RunSummary& s) { return s.roentgen.cpu_us_at_zero_loss; });
+  const double rg_cpu =
+      median_of([](const RunSummary& s) { return s.roentgen.cpu_us_at_zero_loss; });
   const double rg_settled_cpu =
       median_of([](const RunSummary& s) { return s.roentgen.settled_cpu_us_at_zero_loss; });
-  const double rg_total_cpu = median_of([](const RunSummary& s) { return s.roentgen_total_cpu_us; });
+  const double rg_total_cpu =
+      median_of([](const RunSummary& s) { return s.roentgen_total_cpu_us; });
   std::printf("  %-44s %12s %12s %8s\n", "", "sink", "roentgen", "ratio");
   auto row = [&](const char* label, double sink_value, double rg_value, bool ratio) {
     std::printf("  %-44s", label);
@@ -878,9 +887,10 @@ int Main(int argc, char** argv) {
   }
   for (const RunSummary& s : summaries) {
     if (s.sink.sender_bound) {
-      std::printf("  note: the sink kept up with everything the one sender thread could offer "
-                  "(ok*): its rates are the sender's limit, a lower bound, so the ratios are "
-                  "upper bounds\n");
+      std::printf(
+          "  note: the sink kept up with everything the one sender thread could offer "
+          "(ok*): its rates are the sender's limit, a lower bound, so the ratios are "
+          "upper bounds\n");
       break;
     }
   }
@@ -892,9 +902,10 @@ int Main(int argc, char** argv) {
     std::printf("RESULT udp_max_received_rate sink=%.0f roentgen=%.0f ratio=%.3f\n", sink_max,
                 rg_max, rg_max / sink_max);
   }
-  std::printf("RESULT udp_cpu_us_per_segment sink=%.2f roentgen=%.2f roentgen_with_sealing=%.2f "
-              "roentgen_whole_run=%.2f\n",
-              sink_cpu, rg_cpu, rg_settled_cpu, rg_total_cpu);
+  std::printf(
+      "RESULT udp_cpu_us_per_segment sink=%.2f roentgen=%.2f roentgen_with_sealing=%.2f "
+      "roentgen_whole_run=%.2f\n",
+      sink_cpu, rg_cpu, rg_settled_cpu, rg_total_cpu);
   if (!accounting_ok) {
     std::printf("FAIL: some datagrams are not accounted for (see UNEXPLAINED above)\n");
     return 1;

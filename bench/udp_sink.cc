@@ -1,12 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "udp_sink.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,6 +11,11 @@
 #include <climits>
 #include <cstring>
 #include <vector>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 
 #include "bench_util.h"
 
@@ -43,7 +44,8 @@ bool UdpSink::Start(std::string* error) {
   getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &length);
   port_ = ntohs(addr.sin_port);
   // As roentgen does: SO_RCVBUFFORCE (root) else SO_RCVBUF (capped by net.core.rmem_max).
-  const int requested = static_cast<int>(std::min<size_t>(options_.receive_buffer_bytes, INT_MAX / 2));
+  const int requested =
+      static_cast<int>(std::min<size_t>(options_.receive_buffer_bytes, INT_MAX / 2));
   if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &requested, sizeof(requested)) != 0) {
     setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &requested, sizeof(requested));
   }
@@ -123,7 +125,8 @@ void UdpSink::Run() {
         hdr.msg_controllen = kControlBytes;
         hdr.msg_flags = 0;
       }
-      int received = recvmmsg(fd_, msgs.data(), static_cast<unsigned>(batch), MSG_DONTWAIT, nullptr);
+      int received =
+          recvmmsg(fd_, msgs.data(), static_cast<unsigned>(batch), MSG_DONTWAIT, nullptr);
       if (received < 0) {
         if (errno == EINTR) continue;
         break;  // EAGAIN: drained

@@ -28,9 +28,9 @@ class UdpSink {
   struct Counters {
     uint64_t datagrams = 0;
     uint64_t bytes = 0;
-    uint64_t kernel_drops = 0;       // from SO_RXQ_OVFL (reported with the next datagram)
-    double last_receive_mono = 0;    // MonoSeconds() after the last batch with data
-    double cpu_seconds = 0;          // CPU time of the receive thread
+    uint64_t kernel_drops = 0;     // from SO_RXQ_OVFL (reported with the next datagram)
+    double last_receive_mono = 0;  // MonoSeconds() after the last batch with data
+    double cpu_seconds = 0;        // CPU time of the receive thread
   };
 
   explicit UdpSink(Options options) : options_(options) {}

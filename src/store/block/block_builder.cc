@@ -5,89 +5,40 @@
 // zstd frame; documents are packed into zstd chunks of about kDocChunkTargetBytes that
 // never split a row, so a point read decompresses one chunk. The index is sorted by trace id.
 
-#include <zstd.h>
-
 #include <algorithm>
 #include <bit>
 #include <map>
 
 #include "base/check.h"
 #include "base/coding.h"
-#include "base/crc32c.h"
 #include "model/trace_id.h"
 #include "store/block/block_format.h"
 #include "store/block/block_stats.h"
 #include "store/block/bloom.h"
+#include "store/block/section_file.h"
 #include "store/block/summary_codec.h"
 
 namespace roentgen::store::block {
 namespace {
 
-struct DirectoryEntry {
-  SectionKind kind;
-  uint32_t id;
-  uint64_t offset;
-  uint64_t length;
-  uint64_t raw_length;
-  uint32_t crc;
-};
-
-class FileAssembler {
- public:
-  FileAssembler() { out_.append(kHeaderMagic); }
-
-  void AddCompressed(SectionKind kind, uint32_t id, const std::string& raw, int level) {
-    std::string compressed(ZSTD_compressBound(raw.size()), '\0');
-    size_t size = ZSTD_compress(compressed.data(), compressed.size(), raw.data(), raw.size(), level);
-    RG_CHECK(!ZSTD_isError(size));  // only fails for a too-small buffer, which bound prevents
-    compressed.resize(size);
-    Add(kind, id, compressed, raw.size());
+// The block's stats, appended to the section file's footer (docs/format/block.md).
+std::string EncodeStats(const BlockStats& stats) {
+  std::string footer;
+  coding::PutVarint64(&footer, stats.block_seq);
+  coding::PutVarint32(&footer, stats.row_count);
+  coding::PutVarint64(&footer, stats.doc_count);
+  coding::PutVarint64(&footer, stats.raw_doc_bytes);
+  for (double value : {stats.min_start, stats.max_start, stats.min_end, stats.max_end}) {
+    coding::PutFixed64(&footer, std::bit_cast<uint64_t>(value));
   }
+  coding::PutVarsint64(&footer, stats.min_arrival_nanos);
+  coding::PutVarsint64(&footer, stats.max_arrival_nanos);
+  coding::PutVarint32(&footer, stats.min_trace_epoch);
+  coding::PutVarint32(&footer, stats.max_trace_epoch);
+  return footer;
+}
 
-  void AddPlain(SectionKind kind, uint32_t id, const std::string& bytes) {
-    Add(kind, id, bytes, bytes.size());
-  }
-
-  std::string Finish(const BlockStats& stats) {
-    std::string footer;
-    coding::PutVarint32(&footer, kFormatVersion);
-    coding::PutVarint32(&footer, static_cast<uint32_t>(directory_.size()));
-    for (const auto& entry : directory_) {
-      footer.push_back(static_cast<char>(entry.kind));
-      coding::PutVarint32(&footer, entry.id);
-      coding::PutVarint64(&footer, entry.offset);
-      coding::PutVarint64(&footer, entry.length);
-      coding::PutVarint64(&footer, entry.raw_length);
-      coding::PutFixed32(&footer, entry.crc);
-    }
-    coding::PutVarint64(&footer, stats.block_seq);
-    coding::PutVarint32(&footer, stats.row_count);
-    coding::PutVarint64(&footer, stats.doc_count);
-    coding::PutVarint64(&footer, stats.raw_doc_bytes);
-    for (double value : {stats.min_start, stats.max_start, stats.min_end, stats.max_end}) {
-      coding::PutFixed64(&footer, std::bit_cast<uint64_t>(value));
-    }
-    coding::PutVarsint64(&footer, stats.min_arrival_nanos);
-    coding::PutVarsint64(&footer, stats.max_arrival_nanos);
-    coding::PutVarint32(&footer, stats.min_trace_epoch);
-    coding::PutVarint32(&footer, stats.max_trace_epoch);
-    out_.append(footer);
-    coding::PutFixed32(&out_, static_cast<uint32_t>(footer.size()));
-    coding::PutFixed32(&out_, crc32c::Mask(crc32c::Value(footer)));
-    out_.append(kFooterMagic);
-    return std::move(out_);
-  }
-
- private:
-  void Add(SectionKind kind, uint32_t id, const std::string& stored, size_t raw_length) {
-    directory_.push_back(DirectoryEntry{kind, id, out_.size(), stored.size(), raw_length,
-                                        crc32c::Mask(crc32c::Value(stored))});
-    out_.append(stored);
-  }
-
-  std::string out_;
-  std::vector<DirectoryEntry> directory_;
-};
+uint8_t Kind(SectionKind kind) { return static_cast<uint8_t>(kind); }
 
 int64_t ToMicros(double seconds) { return static_cast<int64_t>(seconds * 1e6); }
 
@@ -161,10 +112,10 @@ std::string BlockBuilder::Finish() const {
     coding::PutLengthPrefixed(&columns[ColumnId::kSummary], summary);
   }
 
-  FileAssembler file;
-  file.AddCompressed(SectionKind::kTenants, 0, tenants, zstd_level_);
+  SectionFileWriter file(kHeaderMagic, kFormatVersion);
+  file.AddCompressed(Kind(SectionKind::kTenants), 0, tenants, zstd_level_);
   for (const auto& [id, bytes] : columns) {
-    file.AddCompressed(SectionKind::kColumn, static_cast<uint32_t>(id), bytes, zstd_level_);
+    file.AddCompressed(Kind(SectionKind::kColumn), static_cast<uint32_t>(id), bytes, zstd_level_);
   }
 
   // Document chunks, never splitting a row.
@@ -172,14 +123,14 @@ std::string BlockBuilder::Finish() const {
   uint32_t chunk_first_row = 0;
   for (uint32_t row_idx = 0; row_idx < rows_.size(); ++row_idx) {
     if (!chunk.empty() && chunk.size() >= kDocChunkTargetBytes) {
-      file.AddCompressed(SectionKind::kDocChunk, chunk_first_row, chunk, zstd_level_);
+      file.AddCompressed(Kind(SectionKind::kDocChunk), chunk_first_row, chunk, zstd_level_);
       chunk.clear();
       chunk_first_row = row_idx;
     }
     for (const auto& doc : rows_[row_idx].documents) coding::PutLengthPrefixed(&chunk, doc);
   }
   if (!chunk.empty() || rows_.size() > chunk_first_row) {
-    file.AddCompressed(SectionKind::kDocChunk, chunk_first_row, chunk, zstd_level_);
+    file.AddCompressed(Kind(SectionKind::kDocChunk), chunk_first_row, chunk, zstd_level_);
   }
 
   // Index: (trace id, row) sorted by trace id, then row.
@@ -197,8 +148,8 @@ std::string BlockBuilder::Finish() const {
     index.append(id.AsBytes());
     coding::PutFixed32(&index, row_idx);
   }
-  file.AddCompressed(SectionKind::kIndex, 0, index, zstd_level_);
-  file.AddPlain(SectionKind::kBloom, 0, BuildBloom(hashes, kBloomBitsPerKey));
+  file.AddCompressed(Kind(SectionKind::kIndex), 0, index, zstd_level_);
+  file.AddPlain(Kind(SectionKind::kBloom), 0, BuildBloom(hashes, kBloomBitsPerKey));
 
   std::string supersedes;
   uint32_t superseded_count = 0;
@@ -213,9 +164,9 @@ std::string BlockBuilder::Finish() const {
     std::string section;
     coding::PutVarint32(&section, superseded_count);
     section += supersedes;
-    file.AddPlain(SectionKind::kSupersedes, 0, section);
+    file.AddPlain(Kind(SectionKind::kSupersedes), 0, section);
   }
-  return file.Finish(stats);
+  return file.Finish(EncodeStats(stats), kFooterMagic);
 }
 
 }  // namespace roentgen::store::block

@@ -1,85 +1,28 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "store/block/block_reader.h"
 
-#include <zstd.h>
-
 #include <algorithm>
 #include <bit>
 #include <cstring>
 
 #include "base/coding.h"
-#include "base/crc32c.h"
 #include "base/status_macros.h"
 #include "store/block/bloom.h"
 #include "store/block/summary_codec.h"
 #include "store/file_system.h"
 
 namespace roentgen::store::block {
-namespace {
 
-// Decompressed sections above this are treated as corruption rather than allocated.
-constexpr uint64_t kMaxSectionRawBytes = uint64_t{1} << 30;
-
-Status Corrupt(const std::string& path, std::string_view what) {
-  return CorruptionError("block " + path + ": " + std::string(what));
-}
-
-}  // namespace
-
-BlockReader::BlockReader(std::unique_ptr<RandomAccessFile> file, std::string path)
-    : file_(std::move(file)), path_(std::move(path)) {}
+BlockReader::BlockReader(std::unique_ptr<SectionFileReader> file) : file_(std::move(file)) {}
 BlockReader::~BlockReader() = default;
 
 Result<std::unique_ptr<BlockReader>> BlockReader::Open(std::unique_ptr<RandomAccessFile> file,
                                                        std::string path) {
-  std::unique_ptr<BlockReader> reader(new BlockReader(std::move(file), std::move(path)));
-  const std::string& name = reader->path_;
-  reader->file_size_ = reader->file_->size();
-  uint64_t size = reader->file_size_;
-  if (size < kHeaderMagic.size() + kTrailerSize) return Corrupt(name, "file too short");
-  std::string scratch;
-  RG_ASSIGN_OR_RETURN(std::string_view trailer,
-                      reader->file_->Read(size - kTrailerSize, kTrailerSize, &scratch));
-  if (trailer.size() != kTrailerSize || trailer.substr(8) != kFooterMagic) {
-    return Corrupt(name, "bad footer magic");
-  }
-  uint32_t footer_length = coding::DecodeFixed32(trailer.data());
-  uint32_t footer_crc = crc32c::Unmask(coding::DecodeFixed32(trailer.data() + 4));
-  if (footer_length > size - kTrailerSize - kHeaderMagic.size()) {
-    return Corrupt(name, "bad footer length");
-  }
-  std::string footer_scratch;
-  RG_ASSIGN_OR_RETURN(std::string_view footer,
-                      reader->file_->Read(size - kTrailerSize - footer_length, footer_length,
-                                          &footer_scratch));
-  std::string footer_copy(footer);
-  if (footer_copy.size() != footer_length || crc32c::Value(footer_copy) != footer_crc) {
-    return Corrupt(name, "footer checksum mismatch");
-  }
-  std::string_view in(footer_copy);
-  uint32_t version;
-  uint32_t section_count;
-  if (!coding::GetVarint32(&in, &version) || version != kFormatVersion ||
-      !coding::GetVarint32(&in, &section_count) || section_count > in.size()) {
-    return Corrupt(name, "unsupported version or bad directory");
-  }
-  uint64_t data_end = size - kTrailerSize - footer_length;
-  for (uint32_t idx = 0; idx < section_count; ++idx) {
-    Section section{};
-    if (in.empty()) return Corrupt(name, "truncated directory");
-    section.kind = static_cast<SectionKind>(in.front());
-    in.remove_prefix(1);
-    if (!coding::GetVarint32(&in, &section.id) || !coding::GetVarint64(&in, &section.offset) ||
-        !coding::GetVarint64(&in, &section.length) ||
-        !coding::GetVarint64(&in, &section.raw_length) || !coding::GetFixed32(&in, &section.crc)) {
-      return Corrupt(name, "truncated directory");
-    }
-    if (section.offset < kHeaderMagic.size() || section.offset > data_end ||
-        section.length > data_end - section.offset || section.raw_length > kMaxSectionRawBytes) {
-      return Corrupt(name, "section out of bounds");
-    }
-    reader->sections_.push_back(section);
-  }
+  RG_ASSIGN_OR_RETURN(auto section_file,
+                      SectionFileReader::Open(std::move(file), std::move(path), kHeaderMagic,
+                                              kFooterMagic, kFormatVersion));
+  std::unique_ptr<BlockReader> reader(new BlockReader(std::move(section_file)));
+  std::string_view in = reader->file_->footer_extra();
   BlockStats& stats = reader->stats_;
   uint64_t bits[4];
   bool ok = coding::GetVarint64(&in, &stats.block_seq) &&
@@ -91,45 +34,22 @@ Result<std::unique_ptr<BlockReader>> BlockReader::Open(std::unique_ptr<RandomAcc
        coding::GetVarsint64(&in, &stats.max_arrival_nanos) &&
        coding::GetVarint32(&in, &stats.min_trace_epoch) &&
        coding::GetVarint32(&in, &stats.max_trace_epoch);
-  if (!ok) return Corrupt(name, "truncated stats");
+  if (!ok) return reader->Corrupt("truncated block stats");
   stats.min_start = std::bit_cast<double>(bits[0]);
   stats.max_start = std::bit_cast<double>(bits[1]);
   stats.min_end = std::bit_cast<double>(bits[2]);
   stats.max_end = std::bit_cast<double>(bits[3]);
-  for (const auto& section : reader->sections_) {
-    if (section.kind == SectionKind::kDocChunk) reader->doc_chunks_.push_back(&section);
+  for (const auto& section : reader->file_->sections()) {
+    if (section.kind == static_cast<uint8_t>(SectionKind::kDocChunk)) {
+      reader->doc_chunks_.push_back(&section);
+    }
   }
   std::sort(reader->doc_chunks_.begin(), reader->doc_chunks_.end(),
-            [](const Section* a, const Section* b) { return a->id < b->id; });
-  if (const Section* bloom = reader->FindSection(SectionKind::kBloom, 0)) {
+            [](const SectionInfo* a, const SectionInfo* b) { return a->id < b->id; });
+  if (const SectionInfo* bloom = reader->FindSection(SectionKind::kBloom, 0)) {
     RG_ASSIGN_OR_RETURN(reader->bloom_, reader->ReadSection(*bloom));
   }
   return reader;
-}
-
-const BlockReader::Section* BlockReader::FindSection(SectionKind kind, uint32_t id) const {
-  for (const auto& section : sections_) {
-    if (section.kind == kind && section.id == id) return &section;
-  }
-  return nullptr;
-}
-
-Result<std::string> BlockReader::ReadSection(const Section& section) {
-  std::string scratch;
-  RG_ASSIGN_OR_RETURN(std::string_view stored,
-                      file_->Read(section.offset, section.length, &scratch));
-  if (stored.size() != section.length) return Corrupt(path_, "short section read");
-  if (crc32c::Value(stored) != crc32c::Unmask(section.crc)) {
-    return Corrupt(path_, "section checksum mismatch");
-  }
-  bool compressed = section.kind != SectionKind::kBloom && section.kind != SectionKind::kSupersedes;
-  if (!compressed) return std::string(stored);
-  std::string raw(section.raw_length, '\0');
-  size_t size = ZSTD_decompress(raw.data(), raw.size(), stored.data(), stored.size());
-  if (ZSTD_isError(size) || size != section.raw_length) {
-    return Corrupt(path_, "section does not decompress");
-  }
-  return raw;
 }
 
 bool BlockReader::MayContain(const model::TraceId& id) const {
@@ -139,10 +59,10 @@ bool BlockReader::MayContain(const model::TraceId& id) const {
 Result<std::shared_ptr<const std::string>> BlockReader::Index() {
   std::lock_guard<std::mutex> lock(mu_);
   if (index_) return index_;
-  const Section* section = FindSection(SectionKind::kIndex, 0);
-  if (section == nullptr) return Corrupt(path_, "no index");
+  const SectionInfo* section = FindSection(SectionKind::kIndex, 0);
+  if (section == nullptr) return Corrupt("no index");
   RG_ASSIGN_OR_RETURN(std::string index, ReadSection(*section));
-  if (index.size() != uint64_t{stats_.row_count} * 20) return Corrupt(path_, "bad index size");
+  if (index.size() != uint64_t{stats_.row_count} * 20) return Corrupt("bad index size");
   index_ = std::make_shared<const std::string>(std::move(index));
   return index_;
 }
@@ -166,7 +86,7 @@ Result<std::vector<uint32_t>> BlockReader::FindRows(const model::TraceId& id) {
   for (size_t pos = low; pos < count && std::memcmp(index->data() + pos * 20, key.data(), 16) == 0;
        ++pos) {
     uint32_t row = coding::DecodeFixed32(index->data() + pos * 20 + 16);
-    if (row >= stats_.row_count) return Corrupt(path_, "index row out of range");
+    if (row >= stats_.row_count) return Corrupt("index row out of range");
     rows.push_back(row);
   }
   return rows;
@@ -178,16 +98,16 @@ Result<std::shared_ptr<const BlockColumns>> BlockReader::Columns() {
   auto columns = std::make_shared<BlockColumns>();
   const uint32_t rows = stats_.row_count;
   auto load = [&](ColumnId id) -> Result<std::string> {
-    const Section* section = FindSection(SectionKind::kColumn, static_cast<uint32_t>(id));
+    const SectionInfo* section = FindSection(SectionKind::kColumn, static_cast<uint32_t>(id));
     if (section == nullptr) return std::string();
     return ReadSection(*section);
   };
   auto bad = [&](std::string_view column) {
-    return Corrupt(path_, "column " + std::string(column) + " malformed");
+    return Corrupt("column " + std::string(column) + " malformed");
   };
   {
-    const Section* section = FindSection(SectionKind::kTenants, 0);
-    if (section == nullptr) return Corrupt(path_, "no tenant dictionary");
+    const SectionInfo* section = FindSection(SectionKind::kTenants, 0);
+    if (section == nullptr) return Corrupt("no tenant dictionary");
     RG_ASSIGN_OR_RETURN(std::string bytes, ReadSection(*section));
     std::string_view in(bytes);
     uint32_t count;
@@ -270,36 +190,36 @@ Result<std::shared_ptr<const BlockColumns>> BlockReader::Columns() {
 
 Result<model::TraceSummary> BlockReader::ReadSummary(uint32_t row) {
   RG_ASSIGN_OR_RETURN(auto columns, Columns());
-  if (row >= columns->summary_offsets.size()) return Corrupt(path_, "row out of range");
+  if (row >= columns->summary_offsets.size()) return Corrupt("row out of range");
   std::string_view in(columns->summaries);
   in.remove_prefix(columns->summary_offsets[row]);
   std::string_view encoded;
   model::TraceSummary summary;
   if (!coding::GetLengthPrefixed(&in, &encoded) || !DecodeSummary(encoded, &summary)) {
-    return Corrupt(path_, "summary malformed");
+    return Corrupt("summary malformed");
   }
   return summary;
 }
 
 Result<std::vector<std::string>> BlockReader::ReadDocuments(uint32_t row) {
   RG_ASSIGN_OR_RETURN(auto columns, Columns());
-  if (row >= columns->doc_counts.size()) return Corrupt(path_, "row out of range");
+  if (row >= columns->doc_counts.size()) return Corrupt("row out of range");
   auto it = std::upper_bound(doc_chunks_.begin(), doc_chunks_.end(), row,
-                             [](uint32_t value, const Section* s) { return value < s->id; });
-  if (it == doc_chunks_.begin()) return Corrupt(path_, "no document chunk for row");
-  const Section* chunk_section = *(it - 1);
+                             [](uint32_t value, const SectionInfo* s) { return value < s->id; });
+  if (it == doc_chunks_.begin()) return Corrupt("no document chunk for row");
+  const SectionInfo* chunk_section = *(it - 1);
   RG_ASSIGN_OR_RETURN(std::string chunk, ReadSection(*chunk_section));
   std::string_view in(chunk);
   for (uint32_t skip_row = chunk_section->id; skip_row < row; ++skip_row) {
     for (uint32_t doc = 0; doc < columns->doc_counts[skip_row]; ++doc) {
       std::string_view ignored;
-      if (!coding::GetLengthPrefixed(&in, &ignored)) return Corrupt(path_, "document chunk");
+      if (!coding::GetLengthPrefixed(&in, &ignored)) return Corrupt("document chunk");
     }
   }
   std::vector<std::string> documents;
   for (uint32_t doc = 0; doc < columns->doc_counts[row]; ++doc) {
     std::string_view document;
-    if (!coding::GetLengthPrefixed(&in, &document)) return Corrupt(path_, "document chunk");
+    if (!coding::GetLengthPrefixed(&in, &document)) return Corrupt("document chunk");
     documents.emplace_back(document);
   }
   return documents;
@@ -307,20 +227,20 @@ Result<std::vector<std::string>> BlockReader::ReadDocuments(uint32_t row) {
 
 Result<std::vector<std::pair<uint32_t, RowRef>>> BlockReader::Supersedes() {
   std::vector<std::pair<uint32_t, RowRef>> result;
-  const Section* section = FindSection(SectionKind::kSupersedes, 0);
+  const SectionInfo* section = FindSection(SectionKind::kSupersedes, 0);
   if (section == nullptr) return result;
   RG_ASSIGN_OR_RETURN(std::string bytes, ReadSection(*section));
   std::string_view in(bytes);
   uint32_t count;
   if (!coding::GetVarint32(&in, &count) || count > in.size()) {
-    return Corrupt(path_, "supersedes malformed");
+    return Corrupt("supersedes malformed");
   }
   for (uint32_t idx = 0; idx < count; ++idx) {
     uint32_t row;
     RowRef ref;
     if (!coding::GetVarint32(&in, &row) || !coding::GetVarint64(&in, &ref.block_seq) ||
         !coding::GetVarint32(&in, &ref.row) || row >= stats_.row_count) {
-      return Corrupt(path_, "supersedes malformed");
+      return Corrupt("supersedes malformed");
     }
     result.emplace_back(row, ref);
   }

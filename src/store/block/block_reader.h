@@ -15,6 +15,7 @@
 #include "store/block/block_builder.h"
 #include "store/block/block_format.h"
 #include "store/block/block_stats.h"
+#include "store/block/section_file.h"
 
 namespace roentgen::store {
 class RandomAccessFile;
@@ -52,8 +53,8 @@ class BlockReader {
   ~BlockReader();
 
   const BlockStats& stats() const { return stats_; }
-  const std::string& path() const { return path_; }
-  uint64_t file_size() const { return file_size_; }
+  const std::string& path() const { return file_->path(); }
+  uint64_t file_size() const { return file_->file_size(); }
 
   // False only if the block certainly holds no row for `id`.
   bool MayContain(const model::TraceId& id) const;
@@ -69,27 +70,18 @@ class BlockReader {
   Result<std::vector<std::pair<uint32_t, RowRef>>> Supersedes();
 
  private:
-  struct Section {
-    SectionKind kind;
-    uint32_t id;
-    uint64_t offset;
-    uint64_t length;
-    uint64_t raw_length;
-    uint32_t crc;
-  };
-
-  BlockReader(std::unique_ptr<RandomAccessFile> file, std::string path);
-  Result<std::string> ReadSection(const Section& section);
-  const Section* FindSection(SectionKind kind, uint32_t id) const;
+  explicit BlockReader(std::unique_ptr<SectionFileReader> file);
+  const SectionInfo* FindSection(SectionKind kind, uint32_t id) const {
+    return file_->Find(static_cast<uint8_t>(kind), id);
+  }
+  Result<std::string> ReadSection(const SectionInfo& section) const { return file_->Read(section); }
+  Status Corrupt(std::string_view what) const { return file_->Corrupt(what); }
   Result<std::shared_ptr<const std::string>> Index();
 
   // Immutable after Open.
-  std::unique_ptr<RandomAccessFile> file_;
-  std::string path_;
-  uint64_t file_size_ = 0;
+  std::unique_ptr<SectionFileReader> file_;
   BlockStats stats_;
-  std::vector<Section> sections_;
-  std::vector<const Section*> doc_chunks_;  // ascending first row
+  std::vector<const SectionInfo*> doc_chunks_;  // ascending first row
   std::string bloom_;
 
   std::mutex mu_;
