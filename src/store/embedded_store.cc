@@ -226,6 +226,9 @@ class EmbeddedStore final : public Store {
   void SealRound(bool seal_everything, bool force_flush);
   Status FlushMemtable();
   void ApplyRetention();
+  // Drops the decoded columns of the least recently used blocks while all of them together
+  // hold more than a quarter of the memory limit.
+  void TrimBlockCaches();
 
   Status LoadBlocks();
   Status Recover();
@@ -303,6 +306,7 @@ class EmbeddedStore final : public Store {
 
   std::thread writer_;
   std::thread sealer_;
+  uint64_t use_tick_ = 0;  // owned by the sealer thread
   bool started_ = false;
   bool shut_down_ = false;
 
@@ -612,6 +616,7 @@ void EmbeddedStore::SealerLoop() {
     }
     SealRound(/*seal_everything=*/flush_requested, /*force_flush=*/flush_requested);
     ApplyRetention();
+    TrimBlockCaches();
     if (flush_requested) {
       std::lock_guard<std::mutex> lock(seal_mu_);
       flush_requested_ = false;
@@ -979,6 +984,27 @@ void EmbeddedStore::ApplyRetention() {
     RG_LOG(kInfo, "store: retention dropped partition {}", PartitionDirName(partition));
   }
   (void)fs_->SyncDir(blocks_dir_);
+}
+
+void EmbeddedStore::TrimBlockCaches() {
+  BlockReader::SetUseClock(++use_tick_);
+  auto blocks = BlockSnapshot();
+  size_t budget = options_.memory_limit_bytes / 4;
+  std::vector<std::pair<uint64_t, BlockReader*>> cached;
+  size_t total = 0;
+  for (const auto& handle : *blocks) {
+    size_t bytes = handle->reader->cached_bytes();
+    if (bytes == 0) continue;
+    total += bytes;
+    cached.emplace_back(handle->reader->last_use(), handle->reader.get());
+  }
+  if (total <= budget) return;
+  std::sort(cached.begin(), cached.end());
+  for (const auto& [last_use, reader] : cached) {
+    if (total <= budget) break;
+    total -= std::min(total, reader->cached_bytes());
+    reader->DropCaches();
+  }
 }
 
 Result<std::vector<StoredTrace>> EmbeddedStore::GetTraces(const TenantId& tenant,

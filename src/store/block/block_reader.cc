@@ -13,6 +13,27 @@
 
 namespace roentgen::store::block {
 
+namespace {
+std::atomic<uint64_t> g_use_clock{0};
+}  // namespace
+
+void BlockReader::SetUseClock(uint64_t tick) { g_use_clock.store(tick, std::memory_order_relaxed); }
+
+size_t BlockReader::cached_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t bytes = index_ ? index_->size() : 0;
+  if (columns_) {
+    bytes += columns_->summaries.size() + size_t{stats_.row_count} * 80;  // scalar columns
+  }
+  return bytes;
+}
+
+void BlockReader::DropCaches() {
+  std::lock_guard<std::mutex> lock(mu_);
+  columns_.reset();
+  index_.reset();
+}
+
 BlockReader::BlockReader(std::unique_ptr<SectionFileReader> file) : file_(std::move(file)) {}
 BlockReader::~BlockReader() = default;
 
@@ -57,6 +78,7 @@ bool BlockReader::MayContain(const model::TraceId& id) const {
 }
 
 Result<std::shared_ptr<const std::string>> BlockReader::Index() {
+  last_use_.store(g_use_clock.load(std::memory_order_relaxed), std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(mu_);
   if (index_) return index_;
   const SectionInfo* section = FindSection(SectionKind::kIndex, 0);
@@ -93,6 +115,7 @@ Result<std::vector<uint32_t>> BlockReader::FindRows(const model::TraceId& id) {
 }
 
 Result<std::shared_ptr<const BlockColumns>> BlockReader::Columns() {
+  last_use_.store(g_use_clock.load(std::memory_order_relaxed), std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(mu_);
   if (columns_) return columns_;
   auto columns = std::make_shared<BlockColumns>();

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <atomic>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -69,6 +70,13 @@ class BlockReader {
   // (row of this block, row of an older block it replaces).
   Result<std::vector<std::pair<uint32_t, RowRef>>> Supersedes();
 
+  // Memory held by the decoded columns and index, and when they were last used (a counter
+  // the caller advances). Dropping them is always safe: they are read again when needed.
+  size_t cached_bytes() const;
+  uint64_t last_use() const { return last_use_.load(std::memory_order_relaxed); }
+  void DropCaches();
+  static void SetUseClock(uint64_t tick);
+
  private:
   explicit BlockReader(std::unique_ptr<SectionFileReader> file);
   const SectionInfo* FindSection(SectionKind kind, uint32_t id) const {
@@ -84,7 +92,8 @@ class BlockReader {
   std::vector<const SectionInfo*> doc_chunks_;  // ascending first row
   std::string bloom_;
 
-  std::mutex mu_;
+  std::atomic<uint64_t> last_use_{0};
+  mutable std::mutex mu_;
   std::shared_ptr<const BlockColumns> columns_;  // guarded by mu_
   std::shared_ptr<const std::string> index_;     // guarded by mu_
 };
