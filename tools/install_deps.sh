@@ -11,7 +11,16 @@ packages=(
 if [[ "${1:-}" == "--test" ]]; then
   # clang + its runtime for the ASan/UBSan build and libFuzzer; the real AWS clients for the
   # integration tests (Debian's CLI v2 and boto3; the X-Ray SDK for Python is pip's on PATH).
-  packages+=(clang libclang-rt-14-dev python3 nodejs npm awscli python3-boto3 curl)
+  packages+=(clang libclang-rt-14-dev awscli python3-boto3 curl)
+fi
+
+# Tools that may come from elsewhere than Debian (the image's nodesource Node.js ships its own
+# npm, which conflicts with Debian's npm package): install only when the command is missing.
+declare -A tool_packages=([python3]=python3 [node]=nodejs [npm]=npm)
+if [[ "${1:-}" == "--test" ]]; then
+  for tool in "${!tool_packages[@]}"; do
+    command -v "$tool" >/dev/null 2>&1 || packages+=("${tool_packages[$tool]}")
+  done
 fi
 
 missing=()
