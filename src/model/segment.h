@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "model/box.h"
 #include "model/trace_id.h"
 
 namespace roentgen::model {
@@ -123,10 +124,11 @@ struct Entity {
   bool error = false;
   bool throttle = false;
   bool fault = false;
-  std::optional<CauseInfo> cause;
-  std::optional<HttpInfo> http;
-  std::optional<AwsInfo> aws;
-  std::optional<SqlInfo> sql;
+  // Rarely present and large: boxed so that an Entity stays small.
+  Box<CauseInfo> cause;
+  Box<HttpInfo> http;
+  Box<AwsInfo> aws;
+  Box<SqlInfo> sql;
   std::vector<Annotation> annotations;
   bool has_metadata = false;
   std::vector<SegmentId> precursor_ids;
