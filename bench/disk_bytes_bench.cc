@@ -131,6 +131,37 @@ struct BlockTotals {
   std::vector<std::string> problems;
 };
 
+// Parses a block footer (docs/format/block.md) into *out (sections, rows, docs). True when
+// it parses and the sections are contiguous from offset 8 up to `footer_offset`.
+bool ParseFooter(std::string_view in, bool with_codec, uint64_t footer_offset, BlockTotals* out) {
+  uint64_t version = 0, section_count = 0;
+  if (!GetVarint(&in, &version) || !GetVarint(&in, &section_count) || version != 1) return false;
+  uint64_t expected_offset = 8;
+  for (uint64_t idx = 0; idx < section_count; ++idx) {
+    if (in.size() < (with_codec ? 2u : 1u)) return false;
+    auto kind = static_cast<uint8_t>(in.front());
+    in.remove_prefix(with_codec ? 2 : 1);
+    uint64_t id = 0, offset = 0, stored = 0, raw = 0;
+    if (!GetVarint(&in, &id) || !GetVarint(&in, &offset) || !GetVarint(&in, &stored) ||
+        !GetVarint(&in, &raw) || in.size() < 4) {
+      return false;
+    }
+    in.remove_prefix(4);  // crc
+    if (offset != expected_offset || kind == 0 || kind > 6) return false;
+    expected_offset = offset + stored;
+    std::string label = SectionKindName(kind);
+    if (kind == 1) label = std::string("column: ") + ColumnName(static_cast<uint32_t>(id));
+    SectionTotals& section = out->sections[label];
+    ++section.count;
+    section.stored += stored;
+    section.raw += raw;
+  }
+  uint64_t block_seq = 0;
+  return expected_offset == footer_offset && GetVarint(&in, &block_seq) &&
+         GetVarint(&in, &out->rows) && GetVarint(&in, &out->docs) &&
+         GetVarint(&in, &out->raw_doc_bytes);
+}
+
 // Reads one block's footer and adds its sections to *totals.
 void AddBlock(const std::string& path, BlockTotals* totals) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -159,47 +190,31 @@ void AddBlock(const std::string& path, BlockTotals* totals) {
     return;
   }
   close(fd);
-  std::string_view in(footer);
-  uint64_t version = 0, section_count = 0;
-  if (!GetVarint(&in, &version) || !GetVarint(&in, &section_count)) {
-    totals->problems.push_back(path + ": bad footer");
-    return;
-  }
-  uint64_t section_bytes = 0;
-  for (uint64_t idx = 0; idx < section_count; ++idx) {
-    if (in.empty()) {
-      totals->problems.push_back(path + ": footer ends early");
+  // The section directory. Blocks written since the section-file refactor carry a codec byte
+  // after the kind; older ones do not (both say format version 1), so try the newer layout
+  // first and accept the one whose sections tile the file from byte 8 to the footer.
+  BlockTotals parsed;
+  for (bool with_codec : {true, false}) {
+    parsed = BlockTotals{};
+    if (ParseFooter(footer, with_codec, static_cast<uint64_t>(footer_at), &parsed)) {
+      ++totals->blocks;
+      totals->file_bytes += static_cast<uint64_t>(size);
+      totals->rows += parsed.rows;
+      totals->docs += parsed.docs;
+      totals->raw_doc_bytes += parsed.raw_doc_bytes;
+      uint64_t section_bytes = 0;
+      for (const auto& [label, section] : parsed.sections) {
+        SectionTotals& total = totals->sections[label];
+        total.count += section.count;
+        total.stored += section.stored;
+        total.raw += section.raw;
+        section_bytes += section.stored;
+      }
+      totals->framing += static_cast<uint64_t>(size) - section_bytes;
       return;
     }
-    auto kind = static_cast<uint8_t>(in.front());
-    in.remove_prefix(1);
-    uint64_t id = 0, offset = 0, stored = 0, raw = 0;
-    if (!GetVarint(&in, &id) || !GetVarint(&in, &offset) || !GetVarint(&in, &stored) ||
-        !GetVarint(&in, &raw) || in.size() < 4) {
-      totals->problems.push_back(path + ": bad section entry");
-      return;
-    }
-    in.remove_prefix(4);  // crc
-    std::string label = SectionKindName(kind);
-    if (kind == 1) label = std::string("column: ") + ColumnName(static_cast<uint32_t>(id));
-    SectionTotals& section = totals->sections[label];
-    ++section.count;
-    section.stored += stored;
-    section.raw += raw;
-    section_bytes += stored;
   }
-  uint64_t block_seq = 0, rows = 0, docs = 0, raw_doc_bytes = 0;
-  if (!GetVarint(&in, &block_seq) || !GetVarint(&in, &rows) || !GetVarint(&in, &docs) ||
-      !GetVarint(&in, &raw_doc_bytes)) {
-    totals->problems.push_back(path + ": bad footer stats");
-    return;
-  }
-  ++totals->blocks;
-  totals->file_bytes += static_cast<uint64_t>(size);
-  totals->rows += rows;
-  totals->docs += docs;
-  totals->raw_doc_bytes += raw_doc_bytes;
-  totals->framing += static_cast<uint64_t>(size) - section_bytes;
+  totals->problems.push_back(path + ": cannot parse the footer (docs/format/block.md changed?)");
 }
 
 // ---- Sending ----

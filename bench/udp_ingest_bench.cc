@@ -421,6 +421,7 @@ bool Drain(Receiver& receiver, const Snapshot& base, uint64_t expected_at_socket
 
 bool RunStep(Receiver& receiver, Sender& sender, double rate, const Config& config,
              StepResult* step, std::string* error) {
+  *step = StepResult{};
   Snapshot base;
   if (!receiver.Take(&base, error)) return false;
   step->offered_rate = rate;

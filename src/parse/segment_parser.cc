@@ -595,7 +595,7 @@ class DocumentWalker {
     return count;
   }
 
-  [[gnu::flatten]] void ReadCause(dom::element value, std::optional<CauseInfo>* out) {
+  [[gnu::flatten]] void ReadCause(dom::element value, model::Box<CauseInfo>* out) {
     out->reset();
     std::string_view text;
     if (GetString(value, &text)) {
@@ -675,7 +675,7 @@ class DocumentWalker {
     }
   }
 
-  [[gnu::flatten]] void ReadHttp(dom::element value, std::optional<model::HttpInfo>* out) {
+  [[gnu::flatten]] void ReadHttp(dom::element value, model::Box<model::HttpInfo>* out) {
     out->reset();
     dom::object object;
     if (value.get_object().get(object) != simdjson::SUCCESS) return;
@@ -728,7 +728,7 @@ class DocumentWalker {
     }
   }
 
-  [[gnu::flatten]] void ReadAws(dom::element value, std::optional<model::AwsInfo>* out) {
+  [[gnu::flatten]] void ReadAws(dom::element value, model::Box<model::AwsInfo>* out) {
     out->reset();
     dom::object object;
     if (value.get_object().get(object) != simdjson::SUCCESS) return;
@@ -782,7 +782,7 @@ class DocumentWalker {
     }
   }
 
-  [[gnu::flatten]] void ReadSql(dom::element value, std::optional<model::SqlInfo>* out) {
+  [[gnu::flatten]] void ReadSql(dom::element value, model::Box<model::SqlInfo>* out) {
     out->reset();
     dom::object object;
     if (value.get_object().get(object) != simdjson::SUCCESS) return;
