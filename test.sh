@@ -14,6 +14,10 @@ cmake --preset dev >/dev/null
 cmake --build --preset dev -j "$jobs"
 echo "== dev tests"
 ctest --preset dev -j "$jobs" --timeout 600
+if [[ -x bench/run_benchmarks.sh ]]; then
+  echo "== benchmark smoke"
+  bench/run_benchmarks.sh --smoke --build-dir build/dev
+fi
 
 if [[ "${RG_SKIP_ASAN:-0}" != 1 ]]; then
   echo "== asan build (clang, ASan+UBSan, libFuzzer)"

@@ -60,15 +60,15 @@ ApiRouter::ApiRouter(ApiOptions options, store::Store& store, StatsRegistry& sta
       "Segment counts reported by aws-xray-daemon instances through PutTelemetryRecords.";
   s.telemetry_segments_received = &stats.GetCounter("roentgen_daemon_telemetry_segments_total",
                                                     kTelemetryHelp, "kind=\"received\"");
-  s.telemetry_segments_sent =
-      &stats.GetCounter("roentgen_daemon_telemetry_segments_total", kTelemetryHelp, "kind=\"sent\"");
+  s.telemetry_segments_sent = &stats.GetCounter("roentgen_daemon_telemetry_segments_total",
+                                                kTelemetryHelp, "kind=\"sent\"");
   s.telemetry_segments_rejected = &stats.GetCounter("roentgen_daemon_telemetry_segments_total",
                                                     kTelemetryHelp, "kind=\"rejected\"");
   s.telemetry_segments_spillover = &stats.GetCounter("roentgen_daemon_telemetry_segments_total",
                                                      kTelemetryHelp, "kind=\"spillover\"");
   constexpr std::string_view kPutHelp = "PutTraceSegments documents by outcome.";
-  s.put_documents_accepted =
-      &stats.GetCounter("roentgen_put_trace_segments_documents_total", kPutHelp, "outcome=\"stored\"");
+  s.put_documents_accepted = &stats.GetCounter("roentgen_put_trace_segments_documents_total",
+                                               kPutHelp, "outcome=\"stored\"");
   s.put_documents_rejected = &stats.GetCounter("roentgen_put_trace_segments_documents_total",
                                                kPutHelp, "outcome=\"unprocessed\"");
 }
@@ -124,18 +124,19 @@ namespace internal {
 
 std::optional<parse::JsonValue> ParseBodyObject(Call& call) {
   std::string_view body = call.request.body;
-  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return parse::JsonValue::Object();
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    return parse::JsonValue::Object();
   auto parsed = parse::ParseJson(body, 64);
   if (!parsed.ok()) {
-    call.respond(RestJsonError(400, "InvalidRequestException",
-                               "request body is not valid JSON: " +
-                                   std::string(parsed.error().message()),
-                               call.request_id));
+    call.respond(
+        RestJsonError(400, "InvalidRequestException",
+                      "request body is not valid JSON: " + std::string(parsed.error().message()),
+                      call.request_id));
     return std::nullopt;
   }
   if (!parsed->is_object()) {
-    call.respond(RestJsonError(400, "InvalidRequestException",
-                               "request body must be a JSON object", call.request_id));
+    call.respond(RestJsonError(400, "InvalidRequestException", "request body must be a JSON object",
+                               call.request_id));
     return std::nullopt;
   }
   return std::move(parsed).value();

@@ -11,18 +11,25 @@ namespace roentgen::api {
 
 ApiError ToXRayError(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return {200, ""};
+    case StatusCode::kOk:
+      return {200, ""};
     case StatusCode::kInvalidArgument:
     case StatusCode::kAlreadyExists:
     case StatusCode::kFailedPrecondition:
-    case StatusCode::kOutOfRange: return {400, "InvalidRequestException"};
-    case StatusCode::kNotFound: return {404, "ResourceNotFoundException"};
-    case StatusCode::kResourceExhausted: return {429, "ThrottledException"};
-    case StatusCode::kUnavailable: return {503, "ServiceUnavailableException"};
-    case StatusCode::kDeadlineExceeded: return {504, "RequestTimeoutException"};
+    case StatusCode::kOutOfRange:
+      return {400, "InvalidRequestException"};
+    case StatusCode::kNotFound:
+      return {404, "ResourceNotFoundException"};
+    case StatusCode::kResourceExhausted:
+      return {429, "ThrottledException"};
+    case StatusCode::kUnavailable:
+      return {503, "ServiceUnavailableException"};
+    case StatusCode::kDeadlineExceeded:
+      return {504, "RequestTimeoutException"};
     case StatusCode::kCorruption:
     case StatusCode::kIoError:
-    case StatusCode::kInternal: return {500, "InternalFailure"};
+    case StatusCode::kInternal:
+      return {500, "InternalFailure"};
   }
   return {500, "InternalFailure"};
 }

@@ -50,7 +50,8 @@ TEST(Crc32cTest, KnownVectors) {
 
 TEST(CodingTest, VarintsRoundTrip) {
   std::string buf;
-  for (uint64_t value : {0ull, 1ull, 127ull, 128ull, 300ull, ~0ull}) coding::PutVarint64(&buf, value);
+  for (uint64_t value : {0ull, 1ull, 127ull, 128ull, 300ull, ~0ull})
+    coding::PutVarint64(&buf, value);
   coding::PutVarsint64(&buf, -5);
   std::string_view in(buf);
   for (uint64_t expected : {0ull, 1ull, 127ull, 128ull, 300ull, ~0ull}) {

@@ -11,8 +11,8 @@ namespace roentgen::internal {
 void BugReported(const char* file, int line, const char* message);
 }  // namespace roentgen::internal
 
-#define RG_CHECK(cond)                                                     \
-  do {                                                                     \
+#define RG_CHECK(cond)                                                         \
+  do {                                                                         \
     if (!(cond)) ::roentgen::internal::CheckFailed(__FILE__, __LINE__, #cond); \
   } while (false)
 

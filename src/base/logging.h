@@ -21,6 +21,6 @@ void LogLine(LogLevel level, std::string_view message);
 
 #define RG_LOG(level, ...)                                                        \
   do {                                                                            \
-    if (::roentgen::LogLevel::level >= ::roentgen::GetLogLevel())                  \
+    if (::roentgen::LogLevel::level >= ::roentgen::GetLogLevel())                 \
       ::roentgen::LogLine(::roentgen::LogLevel::level, fmt::format(__VA_ARGS__)); \
   } while (false)

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "base/stats.h"
 
-#include <fmt/format.h>
-
 #include <set>
+
+#include <fmt/format.h>
 
 namespace roentgen {
 
@@ -69,12 +69,18 @@ std::string StatsRegistry::RenderPrometheus() const {
       out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", entry->name, entry->help, entry->name,
                          entry->kind == Kind::kCounter ? "counter" : "gauge");
     }
-    std::string series = entry->labels.empty() ? entry->name
-                                               : fmt::format("{}{{{}}}", entry->name, entry->labels);
+    std::string series =
+        entry->labels.empty() ? entry->name : fmt::format("{}{{{}}}", entry->name, entry->labels);
     switch (entry->kind) {
-      case Kind::kCounter: out += fmt::format("{} {}\n", series, entry->counter->value()); break;
-      case Kind::kGauge: out += fmt::format("{} {}\n", series, entry->gauge->value()); break;
-      case Kind::kCallback: out += fmt::format("{} {}\n", series, entry->callback()); break;
+      case Kind::kCounter:
+        out += fmt::format("{} {}\n", series, entry->counter->value());
+        break;
+      case Kind::kGauge:
+        out += fmt::format("{} {}\n", series, entry->gauge->value());
+        break;
+      case Kind::kCallback:
+        out += fmt::format("{} {}\n", series, entry->callback());
+        break;
     }
   }
   return out;

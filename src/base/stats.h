@@ -48,8 +48,7 @@ class StatsRegistry {
   Counter& GetCounter(std::string_view name, std::string_view help, std::string_view labels = {});
   Gauge& GetGauge(std::string_view name, std::string_view help, std::string_view labels = {});
   // A gauge computed when rendered; `read` must be thread-safe and outlive the registry.
-  void AddCallbackGauge(std::string_view name, std::string_view help,
-                        std::function<double()> read);
+  void AddCallbackGauge(std::string_view name, std::string_view help, std::function<double()> read);
 
   // The whole exposition text.
   std::string RenderPrometheus() const;

@@ -11,17 +11,17 @@ namespace roentgen {
 // CloudWatch error type; components never mention HTTP.
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,    // bad input from outside (400 InvalidRequestException)
-  kNotFound,           // a named resource does not exist
-  kAlreadyExists,      // a named resource exists already
-  kResourceExhausted,  // a queue or quota is full (429 ThrottledException)
-  kFailedPrecondition, // the operation is not allowed in the current state
-  kOutOfRange,         // a size or count limit was exceeded
-  kCorruption,         // stored bytes failed a checksum or structural check
-  kIoError,            // the operating system refused an operation
-  kUnavailable,        // shutting down or not started
-  kDeadlineExceeded,   // a deadline passed
-  kInternal,           // our own bug
+  kInvalidArgument,     // bad input from outside (400 InvalidRequestException)
+  kNotFound,            // a named resource does not exist
+  kAlreadyExists,       // a named resource exists already
+  kResourceExhausted,   // a queue or quota is full (429 ThrottledException)
+  kFailedPrecondition,  // the operation is not allowed in the current state
+  kOutOfRange,          // a size or count limit was exceeded
+  kCorruption,          // stored bytes failed a checksum or structural check
+  kIoError,             // the operating system refused an operation
+  kUnavailable,         // shutting down or not started
+  kDeadlineExceeded,    // a deadline passed
+  kInternal,            // our own bug
 };
 
 // Returns "InvalidArgument" and so on.

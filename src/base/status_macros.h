@@ -5,10 +5,10 @@
 #include "base/status.h"
 
 // Evaluates `expr` (a Status); returns it from the calling function if it is not OK.
-#define RG_RETURN_IF_ERROR(expr)                 \
-  do {                                           \
-    ::roentgen::Status rg_status_ = (expr);      \
-    if (!rg_status_.ok()) return rg_status_;     \
+#define RG_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::roentgen::Status rg_status_ = (expr);  \
+    if (!rg_status_.ok()) return rg_status_; \
   } while (false)
 
 #define RG_CONCAT_INNER_(a, b) a##b

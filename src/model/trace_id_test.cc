@@ -19,9 +19,10 @@ TEST(TraceIdTest, RoundTripsAndOrdersByEpoch) {
 }
 
 TEST(TraceIdTest, RejectsMalformed) {
-  for (const char* bad : {"", "1-581cf771-a006649127e371903a2de97", "2-581cf771-a006649127e371903a2de979",
-                          "1-581cf771xa006649127e371903a2de979", "1-581cf77g-a006649127e371903a2de979",
-                          "1-581cf771-a006649127e371903a2de9790"}) {
+  for (const char* bad :
+       {"", "1-581cf771-a006649127e371903a2de97", "2-581cf771-a006649127e371903a2de979",
+        "1-581cf771xa006649127e371903a2de979", "1-581cf77g-a006649127e371903a2de979",
+        "1-581cf771-a006649127e371903a2de9790"}) {
     EXPECT_FALSE(TraceId::Parse(bad).has_value()) << bad;
   }
 }

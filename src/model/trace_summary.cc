@@ -32,7 +32,8 @@ struct Accumulator {
   bool any_time = false;
 
   void Times(const Entity& entity) {
-    if (!any_time || entity.start_time < summary->start_time) summary->start_time = entity.start_time;
+    if (!any_time || entity.start_time < summary->start_time)
+      summary->start_time = entity.start_time;
     if (entity.end_time && (!any_time || *entity.end_time > summary->end_time)) {
       summary->end_time = *entity.end_time;
     }
@@ -49,10 +50,9 @@ struct Accumulator {
         summary->annotations.push_back(AnnotationSummary{annotation.key, {}});
         it = summary->annotations.end() - 1;
       }
-      auto value_it = std::find_if(it->values.begin(), it->values.end(),
-                                   [&](const AnnotationValueWithServices& v) {
-                                     return v.value == annotation.value;
-                                   });
+      auto value_it = std::find_if(
+          it->values.begin(), it->values.end(),
+          [&](const AnnotationValueWithServices& v) { return v.value == annotation.value; });
       if (value_it == it->values.end()) {
         it->values.push_back(AnnotationValueWithServices{annotation.value, {}});
         value_it = it->values.end() - 1;

@@ -41,9 +41,9 @@ struct UserSummary {
 
 struct TraceSummary {
   TraceId id;
-  double start_time = 0;     // earliest start of any document
-  double end_time = 0;       // latest end of any completed document (start_time if none)
-  double duration = 0;       // end_time - start_time
+  double start_time = 0;                // earliest start of any document
+  double end_time = 0;                  // latest end of any completed document (start_time if none)
+  double duration = 0;                  // end_time - start_time
   std::optional<double> response_time;  // root end - root start; absent if the root is open
   bool has_fault = false;
   bool has_error = false;

@@ -14,8 +14,8 @@ namespace {
 
 Result<double> ParseNumberPrefix(std::string_view text, std::string_view* unit) {
   size_t end = 0;
-  while (end < text.size() && (std::isdigit(static_cast<unsigned char>(text[end])) != 0 ||
-                               text[end] == '.')) {
+  while (end < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[end])) != 0 || text[end] == '.')) {
     ++end;
   }
   if (end == 0) return InvalidArgumentError(fmt::format("'{}' does not start with a number", text));
@@ -201,7 +201,8 @@ const std::vector<OptionSpec>& ServeOptions() {
              std::chrono::duration_cast<std::chrono::milliseconds>(c.partition_duration));
        }},
       {"memory-limit", "Memory for open traces, unflushed sealed traces and the ingest queue.",
-       "size", [](ServerConfig* c, std::string_view v) { return SetSize(&c->memory_limit_bytes, v); },
+       "size",
+       [](ServerConfig* c, std::string_view v) { return SetSize(&c->memory_limit_bytes, v); },
        [](const ServerConfig& c) { return FormatSize(c.memory_limit_bytes); }},
       {"quiet-period", "A trace is sealed after this long without new documents.", "duration",
        [](ServerConfig* c, std::string_view v) { return SetDuration(&c->quiet_period, v); },
@@ -218,7 +219,8 @@ const std::vector<OptionSpec>& ServeOptions() {
       {"idle-timeout", "Closes keep-alive connections idle this long.", "duration",
        [](ServerConfig* c, std::string_view v) { return SetDuration(&c->idle_timeout, v); },
        [](const ServerConfig& c) {
-         return FormatDuration(std::chrono::duration_cast<std::chrono::milliseconds>(c.idle_timeout));
+         return FormatDuration(
+             std::chrono::duration_cast<std::chrono::milliseconds>(c.idle_timeout));
        }},
       {"request-timeout", "Time a client has to send a whole request.", "duration",
        [](ServerConfig* c, std::string_view v) { return SetDuration(&c->request_timeout, v); },
@@ -250,7 +252,8 @@ const std::vector<OptionSpec>& ServeOptions() {
              std::chrono::duration_cast<std::chrono::milliseconds>(c.block_max_age));
        }},
       {"block-target-size", "Sealed traces are written to a block once they hold this much.",
-       "size", [](ServerConfig* c, std::string_view v) { return SetSize(&c->block_target_bytes, v); },
+       "size",
+       [](ServerConfig* c, std::string_view v) { return SetSize(&c->block_target_bytes, v); },
        [](const ServerConfig& c) { return FormatSize(c.block_target_bytes); }},
       {"log-level", "debug, info, warning, error or off.", "string",
        [](ServerConfig* c, std::string_view v) { return c->log_level = std::string(v), Status(); },

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The `roentgen` binary: subcommands over the server library.
-#include <CLI/CLI.hpp>
-
 #include <fstream>
 #include <iostream>
 #include <map>
+
+#include <CLI/CLI.hpp>
 
 #include "server/config.h"
 #include "server/server.h"
@@ -29,8 +29,8 @@ roentgen::Status ApplyConfigFile(const std::string& path, roentgen::server::Serv
     if (line.empty()) continue;
     size_t equals = line.find('=');
     if (equals == std::string::npos) {
-      return roentgen::InvalidArgumentError(
-          path + ":" + std::to_string(line_number) + ": expected key = value");
+      return roentgen::InvalidArgumentError(path + ":" + std::to_string(line_number) +
+                                            ": expected key = value");
     }
     std::string key = trim(line.substr(0, equals));
     std::string value = trim(line.substr(equals + 1));

@@ -64,8 +64,9 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
   api_options.parse_limits = limits;
   c->router = std::make_unique<api::ApiRouter>(api_options, *c->store, c->stats, Clock::Real());
 
-  RG_ASSIGN_OR_RETURN(auto http_address,
-                      ParseHostPort(config.http_listen.empty() ? config.listen : config.http_listen));
+  RG_ASSIGN_OR_RETURN(
+      auto http_address,
+      ParseHostPort(config.http_listen.empty() ? config.listen : config.http_listen));
   http::HttpServer::Options http_options;
   http_options.address = http_address.first;
   http_options.port = http_address.second;
@@ -108,9 +109,9 @@ Status Server::Start() {
   Components& c = *components_;
   RG_RETURN_IF_ERROR(c.store->Start());
   RG_RETURN_IF_ERROR(c.http_server->Start());
-  RG_ASSIGN_OR_RETURN(auto udp_address,
-                      ParseHostPort(c.config.udp_listen.empty() ? c.config.listen
-                                                                : c.config.udp_listen));
+  RG_ASSIGN_OR_RETURN(
+      auto udp_address,
+      ParseHostPort(c.config.udp_listen.empty() ? c.config.listen : c.config.udp_listen));
   ingest::UdpDaemon::Options udp_options;
   udp_options.receiver.address = udp_address.first;
   // With port 0 for both, use the HTTP port for UDP too, so that one AWS_XRAY_DAEMON_ADDRESS
@@ -167,7 +168,8 @@ int RunServe(const ServerConfig& config) {
     RG_LOG(kError, "roentgen: {}", status.ToString());
     return 1;
   }
-  auto http_address = ParseHostPort(config.http_listen.empty() ? config.listen : config.http_listen);
+  auto http_address =
+      ParseHostPort(config.http_listen.empty() ? config.listen : config.http_listen);
   auto udp_address = ParseHostPort(config.udp_listen.empty() ? config.listen : config.udp_listen);
   // One machine-readable line on stdout: tests and scripts read the bound ports from it.
   std::printf("roentgen: listening http=%s:%u udp=%s:%u data=%s\n", http_address->first.c_str(),

@@ -77,8 +77,8 @@ void EncodeWalDocument(const TenantId& tenant, int64_t arrival_nanos, const Inco
   coding::PutVarsint64(out, arrival_nanos);
   out->append(doc.trace_id.AsBytes());
   coding::PutFixed64(out, doc.id.value);
-  uint8_t flags = (doc.is_subsegment ? kWalFlagSubsegment : 0) |
-                  (doc.in_progress ? kWalFlagInProgress : 0);
+  uint8_t flags =
+      (doc.is_subsegment ? kWalFlagSubsegment : 0) | (doc.in_progress ? kWalFlagInProgress : 0);
   out->push_back(static_cast<char>(flags));
   coding::PutLengthPrefixed(out, doc.raw);
 }
@@ -279,16 +279,16 @@ class EmbeddedStore final : public Store {
   std::unordered_map<TraceKey, OpenTrace, TraceKeyHash> open_;  // guarded by mu_
   size_t open_bytes_ = 0;                                       // guarded by mu_
   // The memtable: sealed revisions not yet in a block, in seal order.
-  std::vector<std::shared_ptr<const SealedRow>> memtable_;              // guarded by mu_
+  std::vector<std::shared_ptr<const SealedRow>> memtable_;             // guarded by mu_
   std::unordered_map<TraceKey, size_t, TraceKeyHash> memtable_index_;  // guarded by mu_
-  size_t memtable_bytes_ = 0;                                           // guarded by mu_
-  int64_t memtable_first_mono_ = 0;                                     // guarded by mu_
+  size_t memtable_bytes_ = 0;                                          // guarded by mu_
+  int64_t memtable_first_mono_ = 0;                                    // guarded by mu_
   // The memtable being written as block `flushing_seq_`.
-  std::vector<std::shared_ptr<const SealedRow>> flushing_;              // guarded by mu_
+  std::vector<std::shared_ptr<const SealedRow>> flushing_;             // guarded by mu_
   std::unordered_map<TraceKey, size_t, TraceKeyHash> flushing_index_;  // guarded by mu_
-  uint64_t flushing_seq_ = 0;                                           // guarded by mu_
-  std::shared_ptr<const BlockSet> blocks_;                              // guarded by mu_
-  uint64_t next_block_seq_ = 1;                                         // guarded by mu_
+  uint64_t flushing_seq_ = 0;                                          // guarded by mu_
+  std::shared_ptr<const BlockSet> blocks_;                             // guarded by mu_
+  uint64_t next_block_seq_ = 1;                                        // guarded by mu_
   std::atomic<uint64_t> truncate_before_lsn_{0};
   std::atomic<uint64_t> wal_last_lsn_hint_{0};  // published by the writer thread
   std::atomic<uint64_t> wal_bytes_hint_{0};     // published by the writer thread
@@ -337,18 +337,19 @@ Status EmbeddedStore::Open() {
   if (stats == nullptr) stats = &unused_registry;
   documents_stored_ = &stats->GetCounter("roentgen_store_documents_stored_total",
                                          "Segment documents made durable in the WAL.");
-  documents_refused_too_large_ = &stats->GetCounter(
-      "roentgen_store_documents_refused_total", "Documents the store refused, by reason.",
-      "reason=\"trace_too_large\"");
-  queue_full_ = &stats->GetCounter("roentgen_store_documents_refused_total",
-                                   "Documents the store refused, by reason.",
-                                   "reason=\"queue_full\"");
+  documents_refused_too_large_ =
+      &stats->GetCounter("roentgen_store_documents_refused_total",
+                         "Documents the store refused, by reason.", "reason=\"trace_too_large\"");
+  queue_full_ =
+      &stats->GetCounter("roentgen_store_documents_refused_total",
+                         "Documents the store refused, by reason.", "reason=\"queue_full\"");
   traces_sealed_ = &stats->GetCounter("roentgen_store_traces_sealed_total",
                                       "Trace revisions sealed (first seals and reseals).");
   traces_resealed_ = &stats->GetCounter("roentgen_store_traces_resealed_total",
                                         "Sealed traces reopened by late documents and resealed.");
   blocks_written_ = &stats->GetCounter("roentgen_store_blocks_written_total", "Blocks written.");
-  wal_syncs_ = &stats->GetCounter("roentgen_store_wal_syncs_total", "WAL group commits (fdatasync).");
+  wal_syncs_ =
+      &stats->GetCounter("roentgen_store_wal_syncs_total", "WAL group commits (fdatasync).");
   corruptions_ = &stats->GetCounter("roentgen_store_corruptions_total",
                                     "Damaged WAL records or blocks skipped.");
 
@@ -442,8 +443,8 @@ Status EmbeddedStore::Recover() {
       ++skipped;
       return;
     }
-    OpenDoc open_doc{doc.id, doc.in_progress, doc.is_subsegment, lsn, doc.arrival_nanos,
-                     std::string(doc.raw)};
+    OpenDoc open_doc{doc.id, doc.in_progress,   doc.is_subsegment,
+                     lsn,    doc.arrival_nanos, std::string(doc.raw)};
     std::lock_guard<std::mutex> lock(mu_);
     ApplyDocument(key, std::move(open_doc), now_mono);
     ++recovered;
@@ -487,8 +488,8 @@ Status EmbeddedStore::Append(const TenantId& tenant, std::vector<IncomingDocumen
       return ResourceExhaustedError("store: ingest queue is full");
     }
     queue_bytes_ += bytes;
-    queue_.push_back(PendingBatch{tenant, std::move(documents), std::move(done),
-                                  clock_->NowUnixNanos(), bytes});
+    queue_.push_back(
+        PendingBatch{tenant, std::move(documents), std::move(done), clock_->NowUnixNanos(), bytes});
   }
   queue_cv_.notify_one();
   return Status();
@@ -737,8 +738,8 @@ void EmbeddedStore::SealRound(bool seal_everything, bool force_flush) {
     auto previous_or = FindPrevious(candidate.key, /*load_documents=*/true);
     if (!previous_or.ok()) {
       corruptions_->Add();
-      RG_LOG(kError, "store: reading the previous revision of {}: {}",
-             candidate.key.id.ToString(), previous_or.error().ToString());
+      RG_LOG(kError, "store: reading the previous revision of {}: {}", candidate.key.id.ToString(),
+             previous_or.error().ToString());
       previous_or = std::optional<PreviousRevision>();
     }
     std::optional<PreviousRevision>& previous = *previous_or;
@@ -859,9 +860,10 @@ void EmbeddedStore::SealRound(bool seal_everything, bool force_flush) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!memtable_.empty()) {
       int64_t age = now_mono - memtable_first_mono_;
-      flush = force_flush || memory_pressure || memtable_bytes_ >= options_.block_target_bytes ||
-              age >= std::chrono::duration_cast<std::chrono::nanoseconds>(options_.block_max_age)
-                         .count();
+      flush =
+          force_flush || memory_pressure || memtable_bytes_ >= options_.block_target_bytes ||
+          age >=
+              std::chrono::duration_cast<std::chrono::nanoseconds>(options_.block_max_age).count();
     }
   }
   if (flush || force_flush) {
@@ -1037,7 +1039,8 @@ Result<std::vector<StoredTrace>> EmbeddedStore::GetTraces(const TenantId& tenant
       }
       for (const std::string& raw : sealed_docs) {
         auto parsed = options_.parser(raw);
-        if (parsed.ok()) refs.push_back(DocRef{parsed->entity.id, parsed->entity.in_progress, &raw});
+        if (parsed.ok())
+          refs.push_back(DocRef{parsed->entity.id, parsed->entity.in_progress, &raw});
       }
     }
     for (const OpenDoc& doc : open_docs) refs.push_back(DocRef{doc.id, doc.in_progress, &doc.raw});

@@ -60,8 +60,8 @@ struct TraceRevision {
   model::TraceId trace_id;
   uint32_t revision = 0;
   bool limit_exceeded = false;
-  std::vector<std::string> documents;             // raw, deduplicated by id
-  std::vector<model::SegmentDocument> segments;   // parsed, parallel to documents
+  std::vector<std::string> documents;            // raw, deduplicated by id
+  std::vector<model::SegmentDocument> segments;  // parsed, parallel to documents
   model::TraceSummary summary;
 };
 
@@ -80,8 +80,8 @@ class SealObserver {
 // A trace as read back: the newest revision merged with documents that arrived since.
 struct StoredTrace {
   model::TraceId trace_id;
-  uint32_t revision = 0;     // newest sealed revision (0 if never sealed)
-  bool is_open = false;      // documents arrived that are not sealed yet
+  uint32_t revision = 0;  // newest sealed revision (0 if never sealed)
+  bool is_open = false;   // documents arrived that are not sealed yet
   bool limit_exceeded = false;
   std::vector<std::string> documents;  // raw, deduplicated by id (complete beats in-progress)
 };
@@ -160,17 +160,17 @@ using DocumentParser = std::function<Result<model::SegmentDocument>(std::string_
 
 struct EmbeddedStoreOptions {
   std::string data_dir;
-  FileSystem* file_system = nullptr;  // nullptr: the posix file system
-  Clock* clock = nullptr;             // nullptr: the real clock
-  DocumentParser parser;              // required
-  StatsRegistry* stats = nullptr;     // optional
-  std::chrono::milliseconds quiet_period{2000};   // seal a trace after this long without news
-  std::chrono::seconds retention{30 * 24 * 3600}; // drop arrival partitions older than this
-  std::chrono::seconds partition_duration{3600};  // arrival-time width of a partition
-  size_t memory_limit_bytes = size_t{1} << 30;    // open + sealed-unflushed + queue + caches
-  size_t max_trace_bytes = 500 * 1024;            // X-Ray's trace document cap
-  size_t block_target_bytes = 32u << 20;          // flush sealed traces at this many raw bytes
-  std::chrono::seconds block_max_age{30};         // ... or when the oldest is this old
+  FileSystem* file_system = nullptr;               // nullptr: the posix file system
+  Clock* clock = nullptr;                          // nullptr: the real clock
+  DocumentParser parser;                           // required
+  StatsRegistry* stats = nullptr;                  // optional
+  std::chrono::milliseconds quiet_period{2000};    // seal a trace after this long without news
+  std::chrono::seconds retention{30 * 24 * 3600};  // drop arrival partitions older than this
+  std::chrono::seconds partition_duration{3600};   // arrival-time width of a partition
+  size_t memory_limit_bytes = size_t{1} << 30;     // open + sealed-unflushed + queue + caches
+  size_t max_trace_bytes = 500 * 1024;             // X-Ray's trace document cap
+  size_t block_target_bytes = 32u << 20;           // flush sealed traces at this many raw bytes
+  std::chrono::seconds block_max_age{30};          // ... or when the oldest is this old
   size_t wal_file_bytes = 64u << 20;
   int zstd_level = 9;
   model::TenantId default_tenant = std::string(model::kDefaultTenant);

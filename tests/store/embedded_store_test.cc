@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <gtest/gtest.h>
-
 #include <future>
 #include <random>
 
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "parse/segment_parser.h"
 #include "store/file_system.h"
@@ -19,8 +18,9 @@ std::string TraceIdText(int n) { return fmt::format("1-6b051e77-{:024x}", n); }
 
 std::string SegmentJson(int trace, int seg, double start, bool in_progress = false,
                         const char* parent = nullptr, const char* extra = "") {
-  std::string doc = fmt::format(R"({{"trace_id":"{}","id":"{:016x}","name":"svc-{}","start_time":{})",
-                                TraceIdText(trace), seg, seg % 3, start);
+  std::string doc =
+      fmt::format(R"({{"trace_id":"{}","id":"{:016x}","name":"svc-{}","start_time":{})",
+                  TraceIdText(trace), seg, seg % 3, start);
   if (in_progress) {
     doc += R"(,"in_progress":true)";
   } else {
@@ -82,8 +82,9 @@ class EmbeddedStoreTest : public ::testing::Test {
     std::vector<IncomingDocument> docs;
     for (const auto& raw : raws) docs.push_back(Incoming(raw));
     std::promise<AppendResult> promise;
-    Status status = store.Append(tenant, std::move(docs),
-                                 [&](AppendResult result) { promise.set_value(std::move(result)); });
+    Status status = store.Append(tenant, std::move(docs), [&](AppendResult result) {
+      promise.set_value(std::move(result));
+    });
     EXPECT_TRUE(status.ok()) << status.ToString();
     return promise.get_future().get();
   }
@@ -109,8 +110,8 @@ TEST_F(EmbeddedStoreTest, StoresReadsSealsAndFlushes) {
   std::string b = SegmentJson(1, 2, 1795497420.6, false, "0000000000000001");
   auto result = AppendSync(*store, {a, b});
   ASSERT_TRUE(result.status.ok());
-  EXPECT_EQ(result.outcomes, (std::vector<DocumentOutcome>{DocumentOutcome::kStored,
-                                                           DocumentOutcome::kStored}));
+  EXPECT_EQ(result.outcomes,
+            (std::vector<DocumentOutcome>{DocumentOutcome::kStored, DocumentOutcome::kStored}));
   EXPECT_EQ(Documents(*store, 1), (std::vector<std::string>{a, b}));
   ASSERT_TRUE(store->FlushAll().ok());
   EXPECT_EQ(store->Stats().block_count, 1u);

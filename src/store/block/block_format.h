@@ -18,28 +18,28 @@ inline constexpr size_t kTrailerSize = 16;
 
 // Section kinds in the footer directory.
 enum class SectionKind : uint8_t {
-  kColumn = 1,     // one summary column; `id` is a ColumnId
-  kDocChunk = 2,   // zstd-compressed documents of consecutive rows; `id` = first row
-  kIndex = 3,      // sorted (trace id, row) pairs
-  kBloom = 4,      // bloom filter over trace ids
-  kTenants = 5,    // tenant dictionary
-  kSupersedes = 6, // rows of older blocks that this block's revisions replace
+  kColumn = 1,      // one summary column; `id` is a ColumnId
+  kDocChunk = 2,    // zstd-compressed documents of consecutive rows; `id` = first row
+  kIndex = 3,       // sorted (trace id, row) pairs
+  kBloom = 4,       // bloom filter over trace ids
+  kTenants = 5,     // tenant dictionary
+  kSupersedes = 6,  // rows of older blocks that this block's revisions replace
 };
 
 // Column ids. Readers ignore ids they do not know, and treat a column missing from an older
 // block as absent; new columns take new ids and never change the encoding of an old one.
 enum class ColumnId : uint16_t {
-  kTraceId = 1,        // 16 bytes per row
-  kTenant = 2,         // varint index into the tenant dictionary
-  kRevision = 3,       // varint
-  kSealLsn = 4,        // varint: highest WAL sequence number folded into this revision
-  kFirstArrival = 5,   // zigzag varint, nanoseconds since the block's min arrival
-  kStartMicros = 6,    // zigzag varint, microseconds since the block's min start
-  kEndMicros = 7,      // zigzag varint, microseconds since the block's min start
-  kFlags = 8,          // one byte: RowFlags
-  kDocCount = 9,       // varint: documents of this row in the doc chunks
-  kSummary = 10,       // length-prefixed serialized TraceSummary (summary_codec.h)
-  kTraceBytes = 11,    // varint: raw bytes of the row's documents
+  kTraceId = 1,       // 16 bytes per row
+  kTenant = 2,        // varint index into the tenant dictionary
+  kRevision = 3,      // varint
+  kSealLsn = 4,       // varint: highest WAL sequence number folded into this revision
+  kFirstArrival = 5,  // zigzag varint, nanoseconds since the block's min arrival
+  kStartMicros = 6,   // zigzag varint, microseconds since the block's min start
+  kEndMicros = 7,     // zigzag varint, microseconds since the block's min start
+  kFlags = 8,         // one byte: RowFlags
+  kDocCount = 9,      // varint: documents of this row in the doc chunks
+  kSummary = 10,      // length-prefixed serialized TraceSummary (summary_codec.h)
+  kTraceBytes = 11,   // varint: raw bytes of the row's documents
 };
 
 enum RowFlags : uint8_t {

@@ -46,10 +46,9 @@ Result<std::unique_ptr<BlockReader>> BlockReader::Open(std::unique_ptr<RandomAcc
   std::string_view in = reader->file_->footer_extra();
   BlockStats& stats = reader->stats_;
   uint64_t bits[4];
-  bool ok = coding::GetVarint64(&in, &stats.block_seq) &&
-            coding::GetVarint32(&in, &stats.row_count) &&
-            coding::GetVarint64(&in, &stats.doc_count) &&
-            coding::GetVarint64(&in, &stats.raw_doc_bytes);
+  bool ok =
+      coding::GetVarint64(&in, &stats.block_seq) && coding::GetVarint32(&in, &stats.row_count) &&
+      coding::GetVarint64(&in, &stats.doc_count) && coding::GetVarint64(&in, &stats.raw_doc_bytes);
   for (auto& bit_value : bits) ok = ok && coding::GetFixed64(&in, &bit_value);
   ok = ok && coding::GetVarsint64(&in, &stats.min_arrival_nanos) &&
        coding::GetVarsint64(&in, &stats.max_arrival_nanos) &&

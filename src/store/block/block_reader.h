@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
-#include <atomic>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -37,7 +37,7 @@ struct BlockColumns {
   std::vector<uint8_t> flags;  // RowFlags
   std::vector<uint32_t> doc_counts;
   std::vector<uint64_t> trace_bytes;
-  std::string summaries;                 // the decompressed kSummary column
+  std::string summaries;                  // the decompressed kSummary column
   std::vector<uint32_t> summary_offsets;  // per row: offset of its length-prefixed summary
 
   const std::string& tenant(uint32_t row) const { return tenants[tenant_codes[row]]; }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <gtest/gtest.h>
-
 #include <cstdio>
 #include <cstdlib>
+
+#include <gtest/gtest.h>
 
 #include "store/block/block_builder.h"
 #include "store/block/block_reader.h"
@@ -38,10 +38,10 @@ BlockRow MakeRow(uint32_t n, const std::string& tenant) {
   row.summary.has_root = true;
   row.summary.entry_point = model::ServiceId{"order-processor", "AWS::Lambda::Function", ""};
   row.summary.http_status = 200;
-  row.summary.annotations.push_back(
-      model::AnnotationSummary{"operation", {{model::AnnotationValue{model::AnnotationType::kString,
-                                                                      "create_order", 0, false},
-                                              {model::ServiceId{"order-processor", "", ""}}}}});
+  row.summary.annotations.push_back(model::AnnotationSummary{
+      "operation",
+      {{model::AnnotationValue{model::AnnotationType::kString, "create_order", 0, false},
+        {model::ServiceId{"order-processor", "", ""}}}}});
   row.summary.revision = 1 + n % 2;
   row.seal_lsn = 1000 + n;
   row.first_arrival_nanos = 1'795'497'420'000'000'000 + static_cast<int64_t>(n) * 1000;
@@ -112,7 +112,8 @@ TEST(BlockTest, DamageIsReportedAsCorruption) {
   for (uint32_t n = 0; n < 50; ++n) builder.Add(MakeRow(n, "000000000000"));
   std::string bytes = builder.Finish();
   // Flip a byte in every position class: header, a section, the footer.
-  for (size_t pos : {size_t{2}, size_t{100}, bytes.size() / 2, bytes.size() - 20, bytes.size() - 3}) {
+  for (size_t pos :
+       {size_t{2}, size_t{100}, bytes.size() / 2, bytes.size() - 20, bytes.size() - 3}) {
     std::string damaged = bytes;
     damaged[pos] = static_cast<char>(damaged[pos] ^ 0x5a);
     auto file = fs->NewWritableFile("/d.blk").value();
@@ -139,9 +140,11 @@ TEST(BlockTest, WritesSeedCorpusWhenAsked) {
   if (dir == nullptr) GTEST_SKIP() << "set RG_WRITE_BLOCK_CORPUS to regenerate the corpus";
   for (uint32_t rows : {1u, 3u, 40u}) {
     BlockBuilder builder(rows, 1);
-    for (uint32_t n = 0; n < rows; ++n) builder.Add(MakeRow(n, n % 2 ? "000000000000" : "123456789012"));
+    for (uint32_t n = 0; n < rows; ++n)
+      builder.Add(MakeRow(n, n % 2 ? "000000000000" : "123456789012"));
     std::string bytes = builder.Finish();
-    std::FILE* file = std::fopen((std::string(dir) + "/block_" + std::to_string(rows)).c_str(), "wb");
+    std::FILE* file =
+        std::fopen((std::string(dir) + "/block_" + std::to_string(rows)).c_str(), "wb");
     ASSERT_NE(file, nullptr);
     std::fwrite(bytes.data(), 1, bytes.size(), file);
     std::fclose(file);

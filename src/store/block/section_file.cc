@@ -41,8 +41,8 @@ void SectionFileWriter::AddPlain(uint8_t kind, uint32_t id, std::string_view byt
   Add(kind, id, bytes, bytes.size(), false);
 }
 
-void SectionFileWriter::Add(uint8_t kind, uint32_t id, std::string_view stored,
-                            uint64_t raw_length, bool compressed) {
+void SectionFileWriter::Add(uint8_t kind, uint32_t id, std::string_view stored, uint64_t raw_length,
+                            bool compressed) {
   SectionInfo info;
   info.kind = kind;
   info.id = id;
@@ -89,7 +89,8 @@ Status SectionFileReader::Corrupt(std::string_view what) const {
 Result<std::unique_ptr<SectionFileReader>> SectionFileReader::Open(
     std::unique_ptr<RandomAccessFile> file, std::string path, std::string_view header_magic,
     std::string_view footer_magic, uint32_t format_version) {
-  std::unique_ptr<SectionFileReader> reader(new SectionFileReader(std::move(file), std::move(path)));
+  std::unique_ptr<SectionFileReader> reader(
+      new SectionFileReader(std::move(file), std::move(path)));
   uint64_t size = reader->file_size_ = reader->file_->size();
   if (size < kMagicSize + kTrailerSize) return reader->Corrupt("file too short");
   std::string scratch;
@@ -130,8 +131,7 @@ Result<std::unique_ptr<SectionFileReader>> SectionFileReader::Open(
     info.compressed = codec == kCodecZstd;
     if (!coding::GetVarint32(&in, &info.id) || !coding::GetVarint64(&in, &info.offset) ||
         !coding::GetVarint64(&in, &info.stored_length) ||
-        !coding::GetVarint64(&in, &info.raw_length) ||
-        !coding::GetFixed32(&in, &info.masked_crc)) {
+        !coding::GetVarint64(&in, &info.raw_length) || !coding::GetFixed32(&in, &info.masked_crc)) {
       return reader->Corrupt("truncated section directory");
     }
     if (info.offset < kMagicSize || info.offset > data_end ||

@@ -51,7 +51,6 @@ class SectionFileWriter {
   void Add(uint8_t kind, uint32_t id, std::string_view stored, uint64_t raw_length,
            bool compressed);
 
-
   uint32_t format_version_;
   std::string out_;
   std::vector<SectionInfo> directory_;

@@ -102,8 +102,12 @@ void EncodeSummary(const model::TraceSummary& s, std::string* out) {
         case model::AnnotationType::kString:
           coding::PutLengthPrefixed(out, value.value.string_value);
           break;
-        case model::AnnotationType::kNumber: PutDouble(out, value.value.number_value); break;
-        case model::AnnotationType::kBool: out->push_back(value.value.bool_value ? 1 : 0); break;
+        case model::AnnotationType::kNumber:
+          PutDouble(out, value.value.number_value);
+          break;
+        case model::AnnotationType::kBool:
+          out->push_back(value.value.bool_value ? 1 : 0);
+          break;
       }
       PutServices(out, value.services);
     }
