@@ -402,6 +402,12 @@ bool RunOnce(const std::string& binary, const Flags& flags, int run_idx, RunResu
   result->raw_bytes = totals.raw_bytes.load();
   if (totals.failed()) {
     std::fprintf(stderr, "disk_bytes_bench: %s\n", totals.first_error.c_str());
+    int exit_code = 0;
+    if (!server.Running(&exit_code)) {
+      std::fprintf(stderr, "disk_bytes_bench: roentgen died (exit status %d%s); stderr: %s\n",
+                   exit_code, exit_code > 128 ? ", killed by a signal" : "",
+                   server.StderrTail(2000).c_str());
+    }
     return false;
   }
   HttpClient client("127.0.0.1", server.http_port());

@@ -3,7 +3,8 @@
 # UDP ingest benchmark (roentgen against a bare recvmmsg sink) and the disk-bytes benchmark,
 # each against a fresh `roentgen serve` on a temp data directory.
 #
-# Usage: bench/run_benchmarks.sh [--smoke] [--runs N] [--build-dir DIR] [--build] [--out DIR]
+# Usage: bench/run_benchmarks.sh [--smoke] [--runs N] [--build-dir DIR] [--build]
+#                                [--roentgen PATH] [--out DIR]
 #   --smoke          a couple of seconds per tool (CI: finishes in well under 60 s; exit 0
 #                    when every tool works, 1 when one fails, whatever the figures)
 #   --runs N         full mode: repeat the UDP and disk benchmarks N times, report medians (3)
@@ -11,6 +12,7 @@
 #                    build/bench, build/dev, build/release, build/* holding them)
 #   --build          configure build/bench (Release, developer mode) if needed and build the
 #                    `bench_tools` target there with -j2 first
+#   --roentgen PATH  the server binary to measure (default: DIR/roentgen)
 #   --out DIR        keep each tool's output in DIR (default: a temp directory, printed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +22,7 @@ runs=3
 build_dir="${RG_BUILD_DIR:-}"
 do_build=0
 out_dir=""
+server=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --smoke) smoke=1 ;;
@@ -28,9 +31,11 @@ while [[ $# -gt 0 ]]; do
     --build-dir) build_dir="$2"; shift ;;
     --build-dir=*) build_dir="${1#--build-dir=}" ;;
     --build) do_build=1 ;;
+    --roentgen) server="$2"; shift ;;
+    --roentgen=*) server="${1#--roentgen=}" ;;
     --out) out_dir="$2"; shift ;;
     --out=*) out_dir="${1#--out=}" ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "run_benchmarks.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -57,9 +62,11 @@ if [[ -z "$build_dir" ]] || ! have_tools "$build_dir"; then
        "'cmake --build <dir> --target bench_tools' or pass --build" >&2
   exit 1
 fi
+server="${server:-$build_dir/roentgen}"
+if [[ ! -x "$server" ]]; then echo "run_benchmarks.sh: $server is not executable" >&2; exit 1; fi
 if [[ -z "$out_dir" ]]; then out_dir="$(mktemp -d "${TMPDIR:-/tmp}/roentgen-bench-results-XXXXXX")"; fi
 mkdir -p "$out_dir"
-echo "run_benchmarks.sh: binaries in $build_dir, output in $out_dir ($([[ $smoke == 1 ]] && echo smoke || echo "full, $runs runs"))"
+echo "run_benchmarks.sh: tools in $build_dir, server $server, output in $out_dir ($([[ $smoke == 1 ]] && echo smoke || echo "full, $runs runs"))"
 
 failed=()
 # run NAME TIMEOUT_SECONDS COMMAND...: runs one tool, tees its output, records a failure.
@@ -88,12 +95,12 @@ if [[ $smoke == 1 ]]; then
     run parse_benchmark 20 "$parse_bench" --benchmark_min_time=0.01 \
       --benchmark_filter='BM_SimdjsonDomParse$|BM_ParseSegmentDocument$'
   fi
-  run udp_ingest_bench 30 "$build_dir/bench/udp_ingest_bench" --smoke
-  run disk_bytes_bench 30 "$build_dir/bench/disk_bytes_bench" --smoke
+  run udp_ingest_bench 30 "$build_dir/bench/udp_ingest_bench" --smoke --roentgen "$server"
+  run disk_bytes_bench 30 "$build_dir/bench/disk_bytes_bench" --smoke --roentgen "$server"
 else
   if [[ -n "$parse_bench" ]]; then run parse_benchmark 300 "$parse_bench"; fi
-  run udp_ingest_bench 3600 "$build_dir/bench/udp_ingest_bench" --runs "$runs"
-  run disk_bytes_bench 3600 "$build_dir/bench/disk_bytes_bench" --runs "$runs"
+  run udp_ingest_bench 3600 "$build_dir/bench/udp_ingest_bench" --runs "$runs" --roentgen "$server"
+  run disk_bytes_bench 3600 "$build_dir/bench/disk_bytes_bench" --runs "$runs" --roentgen "$server"
 fi
 
 echo

@@ -18,9 +18,14 @@
 // A step has zero loss when every datagram sent was stored (sink: received).
 //
 // The search doubles the offered rate from --start-rate until a step loses datagrams, then
-// bisects; it reports the highest zero-loss rate of each receiver, the highest received rate
-// of any step, CPU microseconds per segment (roentgen: utime+stime of the whole process over
-// the step, all threads; sink: its receive thread's CPU clock) and the roentgen/sink ratios.
+// bisects, then runs one saturation step at --max-rate (the sender's top speed). It reports
+// the highest zero-loss rate of each receiver (the rate the sender really achieved, when it
+// fell short: "ok*"), the highest received rate of any step and the roentgen/sink ratios.
+// CPU per segment: roentgen's utime+stime (the whole process, every thread; read with
+// clock_getcpuclockid, the /proc/<pid>/stat figure at ns resolution) over the step divided by
+// the datagrams received, until everything was stored ("us/seg") and until the step's traces
+// were sealed too ("+seal"); the sink's receive-thread CPU clock. At the end of each run the
+// server's whole-run CPU (rusage after SIGTERM) per document stored, and its CPU by thread.
 //
 // Usage: udp_ingest_bench [flags]
 //   --target=both|sink|roentgen   what to measure (both)
@@ -714,7 +719,8 @@ int Main(int argc, char** argv) {
                  "usage: udp_ingest_bench [--target=both|sink|roentgen] [--runs=N] "
                  "[--rates=R,...] [--start-rate=R] [--max-rate=R] [--step-seconds=S] "
                  "[--bisect-steps=N] [--tolerance=F] [--roentgen=PATH] "
-                 "[--server-arg=ARG]... [--keep-data] [--seed=N] [--smoke] [--verbose]\n"
+                 "[--server-arg=ARG]... [--keep-data] [--seed=N] [--smoke] [--verbose] "
+                 "[--no-saturation]\n"
                  "(see the comment at the top of bench/udp_ingest_bench.cc)\n");
     return flags.Has("help") ? 0 : 2;
   }
@@ -802,6 +808,8 @@ int Main(int argc, char** argv) {
       if (!Search(server, sender, config, fixed_rates, start_rate, max_rate, bisect_steps,
                   tolerance, saturate, &summary.roentgen, &error)) {
         std::fprintf(stderr, "udp_ingest_bench: roentgen: %s\n", error.c_str());
+        std::string why;
+        if (!server.Alive(&why)) std::fprintf(stderr, "udp_ingest_bench: %s\n", why.c_str());
         failed = true;
       } else {
         Snapshot last;

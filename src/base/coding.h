@@ -27,7 +27,7 @@ inline uint32_t DecodeFixed32(const char* ptr) {
   return value;
 }
 inline uint64_t DecodeFixed64(const char* ptr) {
-  uint64_t value;
+  uint64_t value = 0;
   std::memcpy(&value, ptr, 8);
   return value;
 }

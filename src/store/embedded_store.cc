@@ -1172,6 +1172,10 @@ Status EmbeddedStore::Shutdown() {
     status = last_flush_status_;
   }
   uint64_t truncate_before = truncate_before_lsn_.load();
+  if (status.ok() && truncate_before > wal_->last_lsn()) {
+    // Every record is in a block: start an empty file so that all the others can go.
+    status = wal_->StartNewFile();
+  }
   if (status.ok() && truncate_before > wal_truncated_before_) {
     status = wal_->TruncateBefore(truncate_before);
   }

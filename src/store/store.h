@@ -172,7 +172,9 @@ struct EmbeddedStoreOptions {
   size_t block_target_bytes = 32u << 20;           // flush sealed traces at this many raw bytes
   std::chrono::seconds block_max_age{30};          // ... or when the oldest is this old
   size_t wal_file_bytes = 64u << 20;
-  int zstd_level = 9;
+  // Level 1: on recipe documents in 256 KiB chunks it compresses as well as level 9
+  // (12.6x against 12.3x) at six times the speed (bench/README.md).
+  int zstd_level = 1;
   model::TenantId default_tenant = std::string(model::kDefaultTenant);
 };
 

@@ -130,6 +130,12 @@ TEST_F(EmbeddedStoreTest, StoresReadsSealsAndFlushes) {
   EXPECT_NEAR(*seen[0].response_time, 0.5, 1e-9);
   EXPECT_EQ(observer_.events, (std::vector<std::pair<uint32_t, uint32_t>>{{0, 1}}));
   ASSERT_TRUE(store->Shutdown().ok());
+  // A clean shutdown leaves every document in blocks and only an empty WAL file behind.
+  uint64_t wal_bytes = 0;
+  auto names = fs_.ListDir("/data/wal");
+  ASSERT_TRUE(names.ok());
+  for (const std::string& name : *names) wal_bytes += *fs_.GetFileSize("/data/wal/" + name);
+  EXPECT_LT(wal_bytes, 100u);
 }
 
 TEST_F(EmbeddedStoreTest, LateDocumentReopensAndNewestRevisionWins) {

@@ -12,7 +12,8 @@ namespace roentgen::store::block {
 
 inline constexpr std::string_view kHeaderMagic = "RGBLOCK1";  // first 8 bytes
 inline constexpr std::string_view kFooterMagic = "RGBLKEND";  // last 8 bytes
-inline constexpr uint32_t kFormatVersion = 1;
+// 2: a codec byte in every directory entry (section files).
+inline constexpr uint32_t kFormatVersion = 2;
 // Trailer = footer length (fixed32) + footer crc32c, masked (fixed32) + magic (8).
 inline constexpr size_t kTrailerSize = 16;
 

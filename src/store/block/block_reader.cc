@@ -153,7 +153,7 @@ Result<std::shared_ptr<const BlockColumns>> BlockReader::Columns() {
     std::string_view in(bytes);
     out->reserve(rows);
     for (uint32_t row = 0; row < rows; ++row) {
-      uint64_t value;
+      uint64_t value = 0;
       if (!coding::GetVarint64(&in, &value)) return bad(column);
       out->push_back(static_cast<typename std::remove_pointer_t<decltype(out)>::value_type>(value));
     }

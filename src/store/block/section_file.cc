@@ -3,6 +3,8 @@
 
 #include <zstd.h>
 
+#include <memory>
+
 #include "base/check.h"
 #include "base/coding.h"
 #include "base/crc32c.h"
@@ -19,6 +21,20 @@ constexpr uint64_t kMaxSectionRawBytes = uint64_t{1} << 30;
 constexpr uint8_t kCodecPlain = 0;
 constexpr uint8_t kCodecZstd = 1;
 
+// One compression context per thread, reused: creating one per section costs more than
+// compressing a small section.
+ZSTD_CCtx* ThreadCompressionContext() {
+  thread_local std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> context(ZSTD_createCCtx(),
+                                                                           &ZSTD_freeCCtx);
+  return context.get();
+}
+
+ZSTD_DCtx* ThreadDecompressionContext() {
+  thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> context(ZSTD_createDCtx(),
+                                                                           &ZSTD_freeDCtx);
+  return context.get();
+}
+
 }  // namespace
 
 SectionFileWriter::SectionFileWriter(std::string_view header_magic, uint32_t format_version)
@@ -30,8 +46,8 @@ SectionFileWriter::SectionFileWriter(std::string_view header_magic, uint32_t for
 void SectionFileWriter::AddCompressed(uint8_t kind, uint32_t id, std::string_view raw,
                                       int zstd_level) {
   std::string compressed(ZSTD_compressBound(raw.size()), '\0');
-  size_t size =
-      ZSTD_compress(compressed.data(), compressed.size(), raw.data(), raw.size(), zstd_level);
+  size_t size = ZSTD_compressCCtx(ThreadCompressionContext(), compressed.data(), compressed.size(),
+                                  raw.data(), raw.size(), zstd_level);
   RG_CHECK(!ZSTD_isError(size));  // only fails for a too-small buffer, which the bound prevents
   compressed.resize(size);
   Add(kind, id, compressed, raw.size(), true);
@@ -162,7 +178,8 @@ Result<std::string> SectionFileReader::Read(const SectionInfo& section) const {
   }
   if (!section.compressed) return std::string(stored);
   std::string raw(section.raw_length, '\0');
-  size_t size = ZSTD_decompress(raw.data(), raw.size(), stored.data(), stored.size());
+  size_t size = ZSTD_decompressDCtx(ThreadDecompressionContext(), raw.data(), raw.size(),
+                                    stored.data(), stored.size());
   if (ZSTD_isError(size) || size != section.raw_length) {
     return Corrupt("section does not decompress");
   }

@@ -211,6 +211,14 @@ Status WalManager::Rotate() {
   return OpenNewFile(files_.back().number + 1);
 }
 
+Status WalManager::StartNewFile() {
+  RG_RETURN_IF_ERROR(CheckReady("StartNewFile"));
+  if (!error_.ok()) return error_;
+  Status status = Rotate();
+  if (!status.ok()) error_ = status;
+  return status;
+}
+
 Result<uint64_t> WalManager::Append(std::span<const std::string_view> records) {
   RG_RETURN_IF_ERROR(CheckReady("Append"));
   if (!error_.ok()) return error_;

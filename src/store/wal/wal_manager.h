@@ -98,6 +98,11 @@ class WalManager {
   // only at the end), so a consumer of Recover must tolerate LSNs it has already stored.
   Status TruncateBefore(uint64_t lsn);
 
+  // Syncs the current file and starts a new one, so that TruncateBefore can delete every
+  // earlier file (e.g. at shutdown, once every record is stored elsewhere). The new file
+  // holds only its header, which carries the LSN floor. REQUIRES: Recover has run.
+  Status StartNewFile();
+
   // Syncs and closes the current file. Later Append/Sync return FailedPrecondition.
   Status Close();
 
