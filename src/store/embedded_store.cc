@@ -123,7 +123,8 @@ struct OpenDoc {
   bool is_subsegment = false;
   uint64_t lsn = 0;
   int64_t arrival_nanos = 0;
-  std::string raw;
+  // Shared so that the sealer and readers copy a trace's documents without copying bytes.
+  std::shared_ptr<const std::string> raw;
 };
 
 struct OpenTrace {
@@ -444,7 +445,7 @@ Status EmbeddedStore::Recover() {
       return;
     }
     OpenDoc open_doc{doc.id, doc.in_progress,   doc.is_subsegment,
-                     lsn,    doc.arrival_nanos, std::string(doc.raw)};
+                     lsn,    doc.arrival_nanos, std::make_shared<const std::string>(doc.raw)};
     std::lock_guard<std::mutex> lock(mu_);
     ApplyDocument(key, std::move(open_doc), now_mono);
     ++recovered;
@@ -462,8 +463,8 @@ void EmbeddedStore::ApplyDocument(const TraceKey& key, OpenDoc doc, int64_t now_
   OpenTrace& trace = it->second;
   if (inserted) trace.first_arrival_nanos = doc.arrival_nanos;
   trace.last_update_mono = now_mono;
-  trace.bytes += doc.raw.size();
-  open_bytes_ += doc.raw.size();
+  trace.bytes += doc.raw->size();
+  open_bytes_ += doc.raw->size();
   trace.docs.push_back(std::move(doc));
 }
 
@@ -581,7 +582,7 @@ void EmbeddedStore::WriteGroup(std::deque<PendingBatch>* group) {
         IncomingDocument& doc = batch.docs[doc_idx];
         ApplyDocument(TraceKey{batch.tenant, doc.trace_id},
                       OpenDoc{doc.id, doc.in_progress, doc.is_subsegment, lsn++,
-                              batch.arrival_nanos, std::move(doc.raw)},
+                              batch.arrival_nanos, std::make_shared<const std::string>(std::move(doc.raw))},
                       now_mono);
       }
     }
@@ -763,7 +764,7 @@ void EmbeddedStore::SealRound(bool seal_everything, bool force_flush) {
     uint64_t seal_lsn = previous ? previous->seal_lsn : 0;
     uint64_t min_new_lsn = UINT64_MAX;
     for (const OpenDoc& doc : candidate.docs) {
-      refs.push_back(DocRef{doc.id, doc.in_progress, &doc.raw});
+      refs.push_back(DocRef{doc.id, doc.in_progress, doc.raw.get()});
       seal_lsn = std::max(seal_lsn, doc.lsn);
       min_new_lsn = std::min(min_new_lsn, doc.lsn);
     }
@@ -832,8 +833,8 @@ void EmbeddedStore::SealRound(bool seal_everything, bool force_flush) {
       OpenTrace& trace = it->second;
       size_t sealed_count = candidate.docs.size();
       for (size_t idx = 0; idx < sealed_count && idx < trace.docs.size(); ++idx) {
-        trace.bytes -= trace.docs[idx].raw.size();
-        open_bytes_ -= trace.docs[idx].raw.size();
+        trace.bytes -= trace.docs[idx].raw->size();
+        open_bytes_ -= trace.docs[idx].raw->size();
       }
       if (trace.docs.size() <= sealed_count) {
         open_.erase(it);
@@ -891,7 +892,10 @@ Status EmbeddedStore::FlushMemtable() {
   }
   if (seq != 0) {
     BlockBuilder builder(seq, options_.zstd_level);
-    for (const auto& sealed : flushing_) builder.Add(sealed->row);
+    for (const auto& sealed : flushing_) {
+      // Aliasing pointer: the builder shares the memtable row instead of copying documents.
+      builder.AddShared(std::shared_ptr<const BlockRow>(sealed, &sealed->row));
+    }
     auto handle = WriteBlock(builder);
     std::lock_guard<std::mutex> lock(mu_);
     if (!handle.ok()) {
@@ -1043,7 +1047,7 @@ Result<std::vector<StoredTrace>> EmbeddedStore::GetTraces(const TenantId& tenant
           refs.push_back(DocRef{parsed->entity.id, parsed->entity.in_progress, &raw});
       }
     }
-    for (const OpenDoc& doc : open_docs) refs.push_back(DocRef{doc.id, doc.in_progress, &doc.raw});
+    for (const OpenDoc& doc : open_docs) refs.push_back(DocRef{doc.id, doc.in_progress, doc.raw.get()});
     for (const std::string* raw : Deduplicate(refs)) trace.documents.push_back(*raw);
     result.push_back(std::move(trace));
   }
@@ -1073,7 +1077,7 @@ Status EmbeddedStore::ScanSummaries(const TenantId& tenant, const TimeRange& ran
     for (auto& [id, docs] : open_traces) {
       std::vector<model::SegmentDocument> segments;
       for (const OpenDoc& doc : docs) {
-        auto parsed = options_.parser(doc.raw);
+        auto parsed = options_.parser(*doc.raw);
         if (parsed.ok()) segments.push_back(std::move(parsed).value());
       }
       model::TraceSummary summary = model::ComputeTraceSummary(id, segments);

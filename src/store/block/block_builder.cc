@@ -47,8 +47,10 @@ int64_t ToMicros(double seconds) { return static_cast<int64_t>(seconds * 1e6); }
 BlockBuilder::BlockBuilder(uint64_t block_seq, int zstd_level)
     : block_seq_(block_seq), zstd_level_(zstd_level) {}
 
-void BlockBuilder::Add(BlockRow row) {
-  for (const auto& doc : row.documents) raw_bytes_ += doc.size();
+void BlockBuilder::Add(BlockRow row) { AddShared(std::make_shared<const BlockRow>(std::move(row))); }
+
+void BlockBuilder::AddShared(std::shared_ptr<const BlockRow> row) {
+  for (const auto& doc : row->documents) raw_bytes_ += doc.size();
   rows_.push_back(std::move(row));
 }
 
@@ -58,11 +60,12 @@ std::string BlockBuilder::Finish() const {
   stats.block_seq = block_seq_;
   stats.row_count = static_cast<uint32_t>(rows_.size());
   stats.raw_doc_bytes = raw_bytes_;
-  stats.min_start = stats.max_start = rows_[0].summary.start_time;
-  stats.min_end = stats.max_end = rows_[0].summary.end_time;
-  stats.min_arrival_nanos = stats.max_arrival_nanos = rows_[0].first_arrival_nanos;
-  stats.min_trace_epoch = stats.max_trace_epoch = rows_[0].summary.id.epoch_seconds();
-  for (const auto& row : rows_) {
+  stats.min_start = stats.max_start = rows_[0]->summary.start_time;
+  stats.min_end = stats.max_end = rows_[0]->summary.end_time;
+  stats.min_arrival_nanos = stats.max_arrival_nanos = rows_[0]->first_arrival_nanos;
+  stats.min_trace_epoch = stats.max_trace_epoch = rows_[0]->summary.id.epoch_seconds();
+  for (const auto& row_ptr : rows_) {
+    const BlockRow& row = *row_ptr;
     const auto& s = row.summary;
     stats.doc_count += row.documents.size();
     stats.min_start = std::min(stats.min_start, s.start_time);
@@ -77,7 +80,7 @@ std::string BlockBuilder::Finish() const {
 
   // Tenant dictionary.
   std::map<std::string, uint32_t> tenant_codes;
-  for (const auto& row : rows_) tenant_codes.emplace(row.tenant, 0);
+  for (const auto& row : rows_) tenant_codes.emplace(row->tenant, 0);
   std::string tenants;
   coding::PutVarint32(&tenants, static_cast<uint32_t>(tenant_codes.size()));
   uint32_t next_code = 0;
@@ -89,7 +92,8 @@ std::string BlockBuilder::Finish() const {
   // Columns.
   std::map<ColumnId, std::string> columns;
   int64_t start_base = ToMicros(stats.min_start);
-  for (const auto& row : rows_) {
+  for (const auto& row_ptr : rows_) {
+    const BlockRow& row = *row_ptr;
     const auto& s = row.summary;
     columns[ColumnId::kTraceId].append(s.id.AsBytes());
     coding::PutVarint32(&columns[ColumnId::kTenant], tenant_codes[row.tenant]);
@@ -127,7 +131,7 @@ std::string BlockBuilder::Finish() const {
       chunk.clear();
       chunk_first_row = row_idx;
     }
-    for (const auto& doc : rows_[row_idx].documents) coding::PutLengthPrefixed(&chunk, doc);
+    for (const auto& doc : rows_[row_idx]->documents) coding::PutLengthPrefixed(&chunk, doc);
   }
   if (!chunk.empty() || rows_.size() > chunk_first_row) {
     file.AddCompressed(Kind(SectionKind::kDocChunk), chunk_first_row, chunk, zstd_level_);
@@ -139,8 +143,8 @@ std::string BlockBuilder::Finish() const {
   std::vector<uint64_t> hashes;
   hashes.reserve(rows_.size());
   for (uint32_t row_idx = 0; row_idx < rows_.size(); ++row_idx) {
-    entries.emplace_back(rows_[row_idx].summary.id, row_idx);
-    hashes.push_back(model::TraceIdHash()(rows_[row_idx].summary.id));
+    entries.emplace_back(rows_[row_idx]->summary.id, row_idx);
+    hashes.push_back(model::TraceIdHash()(rows_[row_idx]->summary.id));
   }
   std::sort(entries.begin(), entries.end());
   std::string index;
@@ -154,11 +158,11 @@ std::string BlockBuilder::Finish() const {
   std::string supersedes;
   uint32_t superseded_count = 0;
   for (uint32_t row_idx = 0; row_idx < rows_.size(); ++row_idx) {
-    if (!rows_[row_idx].supersedes) continue;
+    if (!rows_[row_idx]->supersedes) continue;
     ++superseded_count;
     coding::PutVarint32(&supersedes, row_idx);
-    coding::PutVarint64(&supersedes, rows_[row_idx].supersedes->block_seq);
-    coding::PutVarint32(&supersedes, rows_[row_idx].supersedes->row);
+    coding::PutVarint64(&supersedes, rows_[row_idx]->supersedes->block_seq);
+    coding::PutVarint32(&supersedes, rows_[row_idx]->supersedes->row);
   }
   if (superseded_count > 0) {
     std::string section;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,9 +37,10 @@ class BlockBuilder {
   BlockBuilder(uint64_t block_seq, int zstd_level);
 
   void Add(BlockRow row);
+  // Adds a row without copying it; `row` must not change until Finish returns.
+  void AddShared(std::shared_ptr<const BlockRow> row);
   size_t row_count() const { return rows_.size(); }
   size_t raw_bytes() const { return raw_bytes_; }
-  const std::vector<BlockRow>& rows() const { return rows_; }
   uint64_t block_seq() const { return block_seq_; }
 
   // Encodes every added row. REQUIRES: row_count() > 0.
@@ -47,7 +49,7 @@ class BlockBuilder {
  private:
   uint64_t block_seq_;
   int zstd_level_;
-  std::vector<BlockRow> rows_;
+  std::vector<std::shared_ptr<const BlockRow>> rows_;
   size_t raw_bytes_ = 0;
 };
 
