@@ -105,7 +105,7 @@ fi
 
 echo
 echo "=== results"
-grep -h '^RESULT\|ours_docs_per_s' "$out_dir"/*.txt 2>/dev/null || true
+grep -h '^RESULT\|_docs_per_s' "$out_dir"/*.txt 2>/dev/null || true
 if [[ ${#failed[@]} -gt 0 ]]; then
   echo "run_benchmarks.sh: FAILED: ${failed[*]}"
   exit 1

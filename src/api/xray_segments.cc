@@ -53,11 +53,11 @@ void PutTraceSegments(Call call) {
     return;
   }
   if (documents->elements().size() > call.services.options.max_documents_per_put) {
-    call.respond(RestJsonError(
-        400, "InvalidRequestException",
-        "too many TraceSegmentDocuments: at most " +
-            std::to_string(call.services.options.max_documents_per_put) + " per call",
-        call.request_id));
+    call.respond(RestJsonError(400, "InvalidRequestException",
+                               "too many TraceSegmentDocuments: at most " +
+                                   std::to_string(call.services.options.max_documents_per_put) +
+                                   " per call",
+                               call.request_id));
     return;
   }
   std::vector<Unprocessed> unprocessed;
@@ -70,28 +70,29 @@ void PutTraceSegments(Call call) {
                                  call.request_id));
       return;
     }
+    // Validation only: the store keeps the raw text and builds the model once per trace.
     parse::ParseFailure failure;
-    auto entries = parse::ParseDocumentList(element.string_value(),
-                                            call.services.options.parse_limits, &failure);
+    auto entries = parse::ValidateDocumentList(element.string_value(),
+                                               call.services.options.parse_limits, &failure);
     if (!entries.ok()) {
-      unprocessed.push_back(Unprocessed{failure.id, failure.error_code,
-                                        "Invalid segment. ErrorCode: " + failure.error_code +
-                                            ". " + failure.message});
+      unprocessed.push_back(Unprocessed{
+          failure.id, failure.error_code,
+          "Invalid segment. ErrorCode: " + failure.error_code + ". " + failure.message});
       continue;
     }
     for (auto& entry : *entries) {
-      if (!entry.document) {
-        unprocessed.push_back(Unprocessed{entry.failure.id, entry.failure.error_code,
-                                          "Invalid segment. ErrorCode: " +
-                                              entry.failure.error_code + ". " +
-                                              entry.failure.message});
+      if (!entry.header) {
+        unprocessed.push_back(
+            Unprocessed{entry.failure.id, entry.failure.error_code,
+                        "Invalid segment. ErrorCode: " + entry.failure.error_code + ". " +
+                            entry.failure.message});
         continue;
       }
       store::IncomingDocument doc;
-      doc.trace_id = entry.document->trace_id;
-      doc.id = entry.document->entity.id;
-      doc.is_subsegment = entry.document->kind == model::DocumentKind::kSubsegment;
-      doc.in_progress = entry.document->entity.in_progress;
+      doc.trace_id = entry.header->trace_id;
+      doc.id = entry.header->id;
+      doc.is_subsegment = entry.header->kind == model::DocumentKind::kSubsegment;
+      doc.in_progress = entry.header->in_progress;
       doc.raw = std::string(entry.raw);
       incoming_ids.push_back(doc.id.ToString());
       incoming.push_back(std::move(doc));
@@ -115,15 +116,17 @@ void PutTraceSegments(Call call) {
         size_t stored = 0;
         for (size_t idx = 0; idx < result.outcomes.size(); ++idx) {
           switch (result.outcomes[idx]) {
-            case store::DocumentOutcome::kStored: ++stored; break;
+            case store::DocumentOutcome::kStored:
+              ++stored;
+              break;
             case store::DocumentOutcome::kTraceTooLarge:
               pending->push_back(Unprocessed{(*ids)[idx], "TraceTooLarge",
                                              "Invalid segment. ErrorCode: TraceTooLarge. The "
                                              "trace is over its size limit"});
               break;
             case store::DocumentOutcome::kRejected:
-              pending->push_back(Unprocessed{(*ids)[idx], "InternalFailure",
-                                             "the segment could not be stored"});
+              pending->push_back(
+                  Unprocessed{(*ids)[idx], "InternalFailure", "the segment could not be stored"});
               break;
           }
         }
@@ -236,8 +239,7 @@ void PutTelemetryRecords(Call call) {
   const parse::JsonValue* records = body->Find("TelemetryRecords");
   if (records == nullptr || !records->is_array()) {
     call.respond(RestJsonError(400, "InvalidRequestException",
-                               "TelemetryRecords is required and must be a list",
-                               call.request_id));
+                               "TelemetryRecords is required and must be a list", call.request_id));
     return;
   }
   auto count = [](const parse::JsonValue& record, std::string_view key) -> uint64_t {

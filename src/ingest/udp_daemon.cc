@@ -17,12 +17,12 @@ UdpDaemon::UdpDaemon(Options options, store::Store& store, StatsRegistry& stats)
                                 "UDP datagrams handed to the segment parser.");
   accepted_ = &stats.GetCounter("roentgen_udp_documents_accepted_total",
                                 "UDP segment documents stored durably.");
-  for (auto reason : parse::kAllDatagramDropReasons) DropCounter(parse::DatagramDropReasonName(reason));
+  for (auto reason : parse::kAllDatagramDropReasons)
+    DropCounter(parse::DatagramDropReasonName(reason));
   DropCounter("queue_full");
   DropCounter("trace_too_large");
   receiver_ = std::make_unique<net::UdpReceiver>(
-      options_.receiver, [this](std::span<const net::Datagram> batch) { OnBatch(batch); },
-      &stats);
+      options_.receiver, [this](std::span<const net::Datagram> batch) { OnBatch(batch); }, &stats);
 }
 
 UdpDaemon::~UdpDaemon() { Shutdown(); }
@@ -52,36 +52,37 @@ void UdpDaemon::OnBatch(std::span<const net::Datagram> batch) {
       continue;
     }
     received_->Add();
+    // Validation only: the store keeps the raw text and builds the model once per trace.
     parse::ParseFailure failure;
-    auto parsed = parse::ParseSegmentDocument(*body, options_.parse_limits, &failure);
-    if (!parsed.ok()) {
+    auto header = parse::ValidateSegmentDocument(*body, options_.parse_limits, &failure);
+    if (!header.ok()) {
       DropCounter(failure.error_code).Add();
       continue;
     }
     store::IncomingDocument doc;
-    doc.trace_id = parsed->trace_id;
-    doc.id = parsed->entity.id;
-    doc.is_subsegment = parsed->kind == model::DocumentKind::kSubsegment;
-    doc.in_progress = parsed->entity.in_progress;
+    doc.trace_id = header->trace_id;
+    doc.id = header->id;
+    doc.is_subsegment = header->kind == model::DocumentKind::kSubsegment;
+    doc.in_progress = header->in_progress;
     doc.raw = std::string(*body);
     documents.push_back(std::move(doc));
   }
   if (documents.empty()) return;
   size_t count = documents.size();
-  Status status = store_.Append(options_.tenant, std::move(documents),
-                                [this](store::AppendResult result) {
-                                  uint64_t stored = 0;
-                                  for (auto outcome : result.outcomes) {
-                                    if (outcome == store::DocumentOutcome::kStored) {
-                                      ++stored;
-                                    } else if (outcome == store::DocumentOutcome::kTraceTooLarge) {
-                                      DropCounter("trace_too_large").Add();
-                                    } else {
-                                      DropCounter("store_error").Add();
-                                    }
-                                  }
-                                  accepted_->Add(stored);
-                                });
+  Status status =
+      store_.Append(options_.tenant, std::move(documents), [this](store::AppendResult result) {
+        uint64_t stored = 0;
+        for (auto outcome : result.outcomes) {
+          if (outcome == store::DocumentOutcome::kStored) {
+            ++stored;
+          } else if (outcome == store::DocumentOutcome::kTraceTooLarge) {
+            DropCounter("trace_too_large").Add();
+          } else {
+            DropCounter("store_error").Add();
+          }
+        }
+        accepted_->Add(stored);
+      });
   if (!status.ok()) {
     DropCounter(status.code() == StatusCode::kResourceExhausted ? "queue_full" : "store_error")
         .Add(count);

@@ -9,9 +9,12 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <string>
 #include <system_error>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "base/check.h"
 #include "parse/internal/ids.h"
@@ -28,6 +31,10 @@
 // stored, and later break trace assembly and BatchGetTraces. Every document is ingested once
 // and read many times, so full validation at ingest is worth its price. (ParseDocumentHeader,
 // which is meant for already-validated text, does use On Demand.)
+//
+// ValidateSegmentDocument runs the same parse and the same walk (DocumentWalker in
+// kValidateOnly mode): every check, in the same order, with the same failures, but nothing
+// copied. The ingest paths use it; the model is built later, once per trace.
 //
 // The happy path records no positions. When a document is rejected, the walker remembers the
 // path of the offending value ("subsegments[2].end_time"); the slow path then re-parses the
@@ -243,7 +250,28 @@ std::string CutId(std::string_view id) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The walker: simdjson DOM → model, with validation.
+// The walker: simdjson DOM → model or header, with validation.
+//
+// One walker, two modes, so that ValidateSegmentDocument and ParseSegmentDocument cannot drift:
+// both run the same WalkEntity loop, which performs every check; only kBuildModel copies into
+// the model. Everything that only the model needs lives in void functions (ReadModelField and
+// what it calls): returning nothing, they cannot reject a document, so skipping them in
+// kValidateOnly mode cannot change which documents are accepted.
+
+// What a walk produces.
+enum class WalkMode {
+  kBuildModel,    // a model::SegmentDocument
+  kValidateOnly,  // a DocumentHeader; no strings copied, no Entity tree
+};
+
+// The members of model::Entity that validation reads, under the same names, so that one
+// WalkEntity body serves both modes. kValidateOnly walks fill this instead of an Entity.
+struct EntityHeader {
+  SegmentId id;
+  double start_time = 0;
+  std::optional<double> end_time;
+  bool in_progress = false;
+};
 
 // One step of the path to a value: a member name, or an array index when key is empty.
 struct PathStep {
@@ -252,8 +280,13 @@ struct PathStep {
 };
 
 // Not thread-safe; one instance per document.
+template <WalkMode kMode>
 class DocumentWalker {
  public:
+  static constexpr bool kBuild = kMode == WalkMode::kBuildModel;
+  using EntityOut = std::conditional_t<kBuild, Entity, EntityHeader>;
+  using DocumentOut = std::conditional_t<kBuild, SegmentDocument, DocumentHeader>;
+
   // `path_storage` is scratch space reused across documents (it saves an allocation per
   // document); it must outlive the walker.
   DocumentWalker(const ParseLimits& limits, std::vector<PathStep>* path_storage)
@@ -261,24 +294,37 @@ class DocumentWalker {
     path_.clear();
   }
 
-  // Fills *document from `root`. On false, code(), detail() and failure_path() say why.
-  bool WalkDocument(dom::object root, SegmentDocument* document) {
+  // Fills *out from `root`. On false, code(), detail() and failure_path() say why.
+  bool WalkDocument(dom::object root, DocumentOut* out) {
     RootFields root_fields;
-    if (!WalkEntity(root, &document->entity, 0, &root_fields)) return false;
+    [[maybe_unused]] EntityHeader header_entity;
+    EntityOut* entity;
+    if constexpr (kBuild) {
+      entity = &out->entity;
+    } else {
+      entity = &header_entity;
+    }
+    if (!WalkEntity(root, entity, 0, &root_fields)) return false;
     if (!root_fields.trace_id) return FailMissing("trace_id");
-    document->trace_id = *root_fields.trace_id;
-    document->parent_id = root_fields.parent_id;
-    document->kind = root_fields.kind;
-    if (document->kind == model::DocumentKind::kSubsegment) {
-      if (!document->parent_id) {
-        return FailMissing("parent_id", " (required when \"type\" is \"subsegment\")");
+    out->trace_id = *root_fields.trace_id;
+    out->parent_id = root_fields.parent_id;
+    out->kind = root_fields.kind;
+    if (out->kind == model::DocumentKind::kSubsegment && !out->parent_id) {
+      return FailMissing("parent_id", " (required when \"type\" is \"subsegment\")");
+    }
+    if constexpr (kBuild) {
+      if (out->kind == model::DocumentKind::kSubsegment) {
+        // Segment-only fields stay empty on subsegments (model/segment.h).
+        entity->origin.clear();
+        entity->user.clear();
+        entity->resource_arn.clear();
+        entity->service_version.clear();
       }
-      // Segment-only fields stay empty on subsegments (model/segment.h).
-      Entity& entity = document->entity;
-      entity.origin.clear();
-      entity.user.clear();
-      entity.resource_arn.clear();
-      entity.service_version.clear();
+    } else {
+      out->id = entity->id;
+      out->start_time = entity->start_time;
+      out->end_time = entity->end_time;
+      out->in_progress = entity->in_progress;
     }
     return true;
   }
@@ -295,7 +341,9 @@ class DocumentWalker {
     model::DocumentKind kind = model::DocumentKind::kSegment;
   };
 
-  bool Fail(std::string_view code, std::string_view field, std::string detail) {
+  // Cold: the hot path never builds a message.
+  [[gnu::noinline, gnu::cold]] bool Fail(std::string_view code, std::string_view field,
+                                         std::string detail) {
     code_ = code;
     detail_ = std::move(detail);
     failure_path_ = path_;
@@ -303,7 +351,8 @@ class DocumentWalker {
     return false;
   }
 
-  bool FailMissing(std::string_view field, std::string_view extra = {}) {
+  [[gnu::noinline, gnu::cold]] bool FailMissing(std::string_view field,
+                                                std::string_view extra = {}) {
     std::string detail = "missing required field \"";
     detail.append(field);
     detail.append("\"");
@@ -326,12 +375,17 @@ class DocumentWalker {
     if (GetString(value, &text)) CopyString(text, out);
   }
 
-  [[gnu::flatten]] bool WalkEntity(dom::object object, Entity* entity, size_t depth,
+  // Every check of an entity (a document's own or an embedded subsegment) happens here, in
+  // both modes; `root` is null for embedded subsegments.
+  [[gnu::flatten]] bool WalkEntity(dom::object object, EntityOut* entity, size_t depth,
                                    RootFields* root) {
     bool have_id = false;
     bool have_name = false;
     bool have_start = false;
-    bool traced = false;
+    [[maybe_unused]] bool traced = false;  // kBuildModel only
+    // Subsegments below this entity (all levels) that subsegment_count_ holds: a repeated
+    // `subsegments` member gives them back before it adds its own.
+    size_t descendants = 0;
     for (dom::key_value_pair member : object) {
       const Field field = ClassifyEntityField(member.key);
       const dom::element value = member.value;
@@ -357,7 +411,7 @@ class DocumentWalker {
             return Fail(error_code::kInvalidName, "name", "must be a string");
           }
           if (!CheckName(text)) return false;
-          entity->name.assign(text);
+          if constexpr (kBuild) entity->name.assign(text);
           have_name = true;
           break;
         }
@@ -378,61 +432,21 @@ class DocumentWalker {
         case Field::kInProgress:
           GetBool(value, &entity->in_progress);
           break;
-        case Field::kNamespace:
-          CopyIfString(value, &entity->namespace_name);
-          break;
-        case Field::kError:
-          GetBool(value, &entity->error);
-          break;
-        case Field::kThrottle:
-          GetBool(value, &entity->throttle);
-          break;
-        case Field::kFault:
-          GetBool(value, &entity->fault);
-          break;
-        case Field::kTraced:
-          traced = false;
-          GetBool(value, &traced);
-          break;
-        case Field::kCause:
-          ReadCause(value, &entity->cause);
-          break;
-        case Field::kHttp:
-          ReadHttp(value, &entity->http);
-          break;
-        case Field::kAws:
-          ReadAws(value, &entity->aws);
-          break;
-        case Field::kSql:
-          ReadSql(value, &entity->sql);
-          break;
-        case Field::kAnnotations:
-          ReadAnnotations(value, &entity->annotations);
-          break;
-        case Field::kMetadata: {
-          dom::object metadata;
-          entity->has_metadata =
-              value.get_object().get(metadata) == simdjson::SUCCESS && metadata.size() > 0;
-          break;
-        }
-        case Field::kPrecursorIds:
-          ReadPrecursorIds(value, &entity->precursor_ids);
-          break;
         case Field::kSubsegments:
-          if (!WalkSubsegments(value, entity, depth)) return false;
+          if (!WalkSubsegments(value, entity, depth, &descendants)) return false;
           break;
         case Field::kTraceId:
         case Field::kParentId:
         case Field::kType:
-        case Field::kOrigin:
-        case Field::kUser:
-        case Field::kResourceArn:
-        case Field::kService:
           // Embedded subsegments carry no segment-level fields; the Python SDK writes
           // trace_id/parent_id/type into them anyway, and X-Ray ignores them.
-          if (root != nullptr && !ReadRootField(field, value, entity, root)) return false;
+          if (root != nullptr && !ReadRootField(field, value, root)) return false;
           break;
         case Field::kUnknown:
+          break;
+        default:
+          // Fields that never reject a document.
+          if constexpr (kBuild) ReadModelField(field, value, entity, root != nullptr, &traced);
           break;
       }
     }
@@ -442,17 +456,19 @@ class DocumentWalker {
     if (!entity->end_time && !entity->in_progress) {
       return FailMissing("end_time", " (or \"in_progress\": true)");
     }
-    if (traced) {
-      // The Node SDK writes `traced` next to `http`, the schema puts it in http.request.
-      if (!entity->http) entity->http.emplace();
-      if (!entity->http->request) entity->http->request.emplace();
-      entity->http->request->traced = true;
+    if constexpr (kBuild) {
+      if (traced) {
+        // The Node SDK writes `traced` next to `http`, the schema puts it in http.request.
+        if (!entity->http) entity->http.emplace();
+        if (!entity->http->request) entity->http->request.emplace();
+        entity->http->request->traced = true;
+      }
     }
     return true;
   }
 
-  [[gnu::flatten]] bool ReadRootField(Field field, dom::element value, Entity* entity,
-                                      RootFields* root) {
+  // The document-level fields that can reject it: trace_id, parent_id, type.
+  [[gnu::flatten]] bool ReadRootField(Field field, dom::element value, RootFields* root) {
     switch (field) {
       case Field::kTraceId: {
         root->trace_id.reset();
@@ -495,25 +511,76 @@ class DocumentWalker {
         }
         return Fail(error_code::kInvalidType, "type", "must be \"subsegment\" when present");
       }
+      default:
+        return true;
+    }
+  }
+
+  // kBuildModel: copies a field that never rejects the document into the model. Returns
+  // nothing on purpose (see the comment at the top of the walker).
+  [[gnu::flatten]] void ReadModelField(Field field, dom::element value, Entity* entity,
+                                       bool is_root, bool* traced) {
+    switch (field) {
+      case Field::kNamespace:
+        CopyIfString(value, &entity->namespace_name);
+        break;
+      case Field::kError:
+        GetBool(value, &entity->error);
+        break;
+      case Field::kThrottle:
+        GetBool(value, &entity->throttle);
+        break;
+      case Field::kFault:
+        GetBool(value, &entity->fault);
+        break;
+      case Field::kTraced:
+        *traced = false;
+        GetBool(value, traced);
+        break;
+      case Field::kCause:
+        ReadCause(value, &entity->cause);
+        break;
+      case Field::kHttp:
+        ReadHttp(value, &entity->http);
+        break;
+      case Field::kAws:
+        ReadAws(value, &entity->aws);
+        break;
+      case Field::kSql:
+        ReadSql(value, &entity->sql);
+        break;
+      case Field::kAnnotations:
+        ReadAnnotations(value, &entity->annotations);
+        break;
+      case Field::kMetadata: {
+        dom::object metadata;
+        entity->has_metadata =
+            value.get_object().get(metadata) == simdjson::SUCCESS && metadata.size() > 0;
+        break;
+      }
+      case Field::kPrecursorIds:
+        ReadPrecursorIds(value, &entity->precursor_ids);
+        break;
+      // Segment-only fields: the document's own entity only.
       case Field::kOrigin:
-        CopyIfString(value, &entity->origin);
-        return true;
+        if (is_root) CopyIfString(value, &entity->origin);
+        break;
       case Field::kUser:
-        CopyIfString(value, &entity->user);
-        return true;
+        if (is_root) CopyIfString(value, &entity->user);
+        break;
       case Field::kResourceArn:
-        CopyIfString(value, &entity->resource_arn);
-        return true;
+        if (is_root) CopyIfString(value, &entity->resource_arn);
+        break;
       case Field::kService: {
         dom::object service;
-        if (value.get_object().get(service) != simdjson::SUCCESS) return true;
+        if (!is_root || value.get_object().get(service) != simdjson::SUCCESS) break;
         for (dom::key_value_pair member : service) {
           if (KeyIs(member.key, "version")) CopyIfString(member.value, &entity->service_version);
         }
-        return true;
+        break;
       }
       default:
-        return true;
+        break;
     }
   }
 
@@ -548,10 +615,14 @@ class DocumentWalker {
     return true;
   }
 
-  [[gnu::flatten]] bool WalkSubsegments(dom::element value, Entity* entity, size_t depth) {
+  // `*descendants`: what subsegment_count_ holds for this entity's subsegments so far (0, or
+  // what an earlier `subsegments` member of the same object added); updated.
+  [[gnu::flatten]] bool WalkSubsegments(dom::element value, EntityOut* entity, size_t depth,
+                                        size_t* descendants) {
     // A repeated member replaces the earlier one, as everywhere else.
-    subsegment_count_ -= std::min(subsegment_count_, CountSubsegments(*entity));
-    entity->subsegments.clear();
+    subsegment_count_ -= *descendants;
+    *descendants = 0;
+    if constexpr (kBuild) entity->subsegments.clear();
     if (IsNull(value)) return true;
     dom::array array;
     if (value.get_array().get(array) != simdjson::SUCCESS) {
@@ -562,9 +633,12 @@ class DocumentWalker {
       return Fail(error_code::kNestingTooDeep, "subsegments",
                   "subsegments nest deeper than " + std::to_string(limits_.max_depth) + " levels");
     }
-    entity->subsegments.reserve(
-        std::min(array.size(),
-                 limits_.max_subsegments - std::min(limits_.max_subsegments, subsegment_count_)));
+    if constexpr (kBuild) {
+      entity->subsegments.reserve(
+          std::min(array.size(),
+                   limits_.max_subsegments - std::min(limits_.max_subsegments, subsegment_count_)));
+    }
+    const size_t count_before = subsegment_count_;
     path_.push_back(PathStep{"subsegments", kNoIndex});
     size_t index = 0;
     for (dom::element child : array) {
@@ -578,21 +652,21 @@ class DocumentWalker {
       if (child.get_object().get(child_object) != simdjson::SUCCESS) {
         return Fail(error_code::kInvalidSubsegment, {}, "a subsegment must be a JSON object");
       }
-      entity->subsegments.emplace_back();
-      if (!WalkEntity(child_object, &entity->subsegments.back(), depth + 1, nullptr)) {
-        return false;
+      if constexpr (kBuild) {
+        entity->subsegments.emplace_back();
+        if (!WalkEntity(child_object, &entity->subsegments.back(), depth + 1, nullptr)) {
+          return false;
+        }
+      } else {
+        EntityHeader child_header;
+        if (!WalkEntity(child_object, &child_header, depth + 1, nullptr)) return false;
       }
       path_.pop_back();
       ++index;
     }
     path_.pop_back();
+    *descendants = subsegment_count_ - count_before;
     return true;
-  }
-
-  static size_t CountSubsegments(const Entity& entity) {
-    size_t count = entity.subsegments.size();
-    for (const Entity& child : entity.subsegments) count += CountSubsegments(child);
-    return count;
   }
 
   [[gnu::flatten]] void ReadCause(dom::element value, model::Box<CauseInfo>* out) {
@@ -927,7 +1001,7 @@ struct ThreadState {
   ondemand::parser ondemand_parser;
   size_t ondemand_max_depth = 0;
   std::string padded;          // On Demand input copy with SIMDJSON_PADDING bytes to spare
-  std::vector<PathStep> path;  // DocumentWalker scratch
+  std::vector<PathStep> path;  // DocumentWalker scratch (both modes)
 };
 
 ThreadState& GetThreadState() {
@@ -949,112 +1023,107 @@ dom::parser& DomParser(ThreadState& state, size_t max_json_depth) {
   return state.dom_parser;
 }
 
-// ParseSegmentDocument; ParseDocumentList calls it per element.
-// Fills *document in place (no moves of the finished model on the hot path).
-Status ParseInto(std::string_view json, const ParseLimits& limits, ParseFailure* failure,
-                 SegmentDocument* document) {
-  if (json.size() > limits.max_document_bytes) {
-    return Reject(failure, ScanForId(json.substr(0, limits.max_document_bytes)),
-                  error_code::kDocumentTooLarge,
-                  "segment document of " + std::to_string(json.size()) +
-                      " bytes exceeds the limit of " + std::to_string(limits.max_document_bytes));
+// The document is over limits.max_document_bytes.
+[[gnu::noinline, gnu::cold]] Status RejectTooLarge(std::string_view json, const ParseLimits& limits,
+                                                   ParseFailure* failure) {
+  return Reject(failure, ScanForId(json.substr(0, limits.max_document_bytes)),
+                error_code::kDocumentTooLarge,
+                "segment document of " + std::to_string(json.size()) +
+                    " bytes exceeds the limit of " + std::to_string(limits.max_document_bytes));
+}
+
+// simdjson rejected the text.
+[[gnu::noinline, gnu::cold]] Status RejectJsonError(std::string_view json,
+                                                    const ParseLimits& limits,
+                                                    simdjson::error_code parse_error,
+                                                    ParseFailure* failure) {
+  RG_CHECK(parse_error != simdjson::MEMALLOC);  // out of memory is fatal (STYLE.md 25)
+  size_t offset = 0;
+  auto reparsed = ParseJson(json, JsonDepth(limits), &offset);
+  std::string message;
+  std::string_view code = error_code::kInvalidJson;
+  if (parse_error == simdjson::DEPTH_ERROR) {
+    code = error_code::kNestingTooDeep;
+    message = "JSON nests deeper than " + std::to_string(JsonDepth(limits)) + " levels";
+  } else if (parse_error == simdjson::CAPACITY) {
+    code = error_code::kDocumentTooLarge;
+    message = "segment document too large for the parser";
+  } else if (!reparsed.ok()) {
+    // json_dom names the problem more precisely than simdjson does.
+    std::string_view detail = reparsed.error().message();
+    if (detail.substr(0, 6) == "json: ") detail.remove_prefix(6);
+    message = "invalid JSON: " + std::string(detail);
+  } else {
+    message = std::string("invalid JSON: ") + simdjson::error_message(parse_error);
   }
+  if (!reparsed.ok() && code != error_code::kInvalidJson) {
+    message += " at byte " + std::to_string(offset);
+  }
+  return Reject(failure, ScanForId(json), code, std::move(message));
+}
+
+// The walker rejected the document: describe where.
+[[gnu::noinline, gnu::cold]] Status RejectDocument(std::string_view json, const ParseLimits& limits,
+                                                   dom::object object, std::string_view code,
+                                                   const std::string& detail,
+                                                   const std::vector<PathStep>& path,
+                                                   ParseFailure* failure) {
+  std::string id;
+  std::string_view id_text;
+  if (object["id"].get_string().get(id_text) == simdjson::SUCCESS) id = CutId(id_text);
+  std::string message = path.empty() ? "segment document" : PathToString(path);
+  message += ": ";
+  message += detail;
+  if (std::optional<size_t> offset = LocatePath(json, path, limits)) {
+    message += " (byte " + std::to_string(*offset) + ")";
+  }
+  return Reject(failure, std::move(id), code, std::move(message));
+}
+
+// ParseSegmentDocument (kBuildModel) and ValidateSegmentDocument (kValidateOnly); the list
+// functions call it per element. Fills *out in place (no moves of the finished model on the
+// hot path). Everything up to the walk, and the failure reporting, is shared by both modes.
+template <WalkMode kMode>
+Status WalkInto(std::string_view json, const ParseLimits& limits, ParseFailure* failure,
+                typename DocumentWalker<kMode>::DocumentOut* out) {
+  if (json.size() > limits.max_document_bytes) return RejectTooLarge(json, limits, failure);
   ThreadState& state = GetThreadState();
   dom::parser& parser = DomParser(state, JsonDepth(limits));
   dom::element root;
   const simdjson::error_code parse_error = parser.parse(json.data(), json.size()).get(root);
   if (parse_error != simdjson::SUCCESS) {
-    RG_CHECK(parse_error != simdjson::MEMALLOC);  // out of memory is fatal (STYLE.md 25)
-    size_t offset = 0;
-    auto reparsed = ParseJson(json, JsonDepth(limits), &offset);
-    std::string message;
-    std::string_view code = error_code::kInvalidJson;
-    if (parse_error == simdjson::DEPTH_ERROR) {
-      code = error_code::kNestingTooDeep;
-      message = "JSON nests deeper than " + std::to_string(JsonDepth(limits)) + " levels";
-    } else if (parse_error == simdjson::CAPACITY) {
-      code = error_code::kDocumentTooLarge;
-      message = "segment document too large for the parser";
-    } else if (!reparsed.ok()) {
-      // json_dom names the problem more precisely than simdjson does.
-      std::string_view detail = reparsed.error().message();
-      if (detail.substr(0, 6) == "json: ") detail.remove_prefix(6);
-      message = "invalid JSON: " + std::string(detail);
-    } else {
-      message = std::string("invalid JSON: ") + simdjson::error_message(parse_error);
-    }
-    if (!reparsed.ok() && code != error_code::kInvalidJson) {
-      message += " at byte " + std::to_string(offset);
-    }
-    return Reject(failure, ScanForId(json), code, std::move(message));
+    return RejectJsonError(json, limits, parse_error, failure);
   }
   dom::object object;
   if (root.get_object().get(object) != simdjson::SUCCESS) {
     return Reject(failure, std::string(), error_code::kNotAnObject,
                   "a segment document must be a JSON object");
   }
-  DocumentWalker walker(limits, &state.path);
-  if (walker.WalkDocument(object, document)) return Status::Ok();
-
-  // Slow path: describe the failure.
-  std::string id;
-  std::string_view id_text;
-  if (object["id"].get_string().get(id_text) == simdjson::SUCCESS) id = CutId(id_text);
-  const std::vector<PathStep>& path = walker.failure_path();
-  std::string message = path.empty() ? "segment document" : PathToString(path);
-  message += ": ";
-  message += walker.detail();
-  if (std::optional<size_t> offset = LocatePath(json, path, limits)) {
-    message += " (byte " + std::to_string(*offset) + ")";
+  DocumentWalker<kMode> walker(limits, &state.path);
+  if (walker.WalkDocument(object, out)) [[likely]] {
+    return Status::Ok();
   }
-  return Reject(failure, std::move(id), walker.code(), std::move(message));
+  return RejectDocument(json, limits, object, walker.code(), walker.detail(), walker.failure_path(),
+                        failure);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Header fast path (On Demand).
+// Where a list entry's result goes.
+std::optional<SegmentDocument>& Output(DocumentListEntry& entry) { return entry.document; }
+std::optional<DocumentHeader>& Output(ValidatedListEntry& entry) { return entry.header; }
 
-ondemand::parser& OndemandParser(size_t max_json_depth) {
-  ThreadState& state = GetThreadState();
-  // simdjson rejects nesting >= its max_depth; ours is "at most max_json_depth" (as in
-  // json_dom), hence + 1.
-  const size_t depth = max_json_depth + 1;
-  if (state.ondemand_max_depth != depth) {
-    RG_CHECK(state.ondemand_parser.allocate(kInitialParserCapacity, depth) == simdjson::SUCCESS);
-    state.ondemand_max_depth = depth;
-  }
-  return state.ondemand_parser;
-}
-
-}  // namespace
-
-Result<model::SegmentDocument> ParseSegmentDocument(std::string_view json,
-                                                    const ParseLimits& limits,
-                                                    ParseFailure* failure) {
-  // One named result and one return statement: the model is built in place and returned
-  // without a copy or move (NRVO); moving a deep Entity tree is measurable at this rate.
-  Result<SegmentDocument> result{SegmentDocument()};
-  Status status = ParseInto(json, limits, failure, &result.value());
-  if (!status.ok()) result = Result<SegmentDocument>(std::move(status));
-  return result;
-}
-
-Result<std::vector<DocumentListEntry>> ParseDocumentList(std::string_view json,
-                                                         const ParseLimits& limits,
-                                                         ParseFailure* failure) {
-  if (json.size() > limits.max_document_bytes) {
-    return Reject(failure, ScanForId(json.substr(0, limits.max_document_bytes)),
-                  error_code::kDocumentTooLarge,
-                  "segment document of " + std::to_string(json.size()) +
-                      " bytes exceeds the limit of " + std::to_string(limits.max_document_bytes));
-  }
+// ParseDocumentList (kBuildModel, DocumentListEntry) and ValidateDocumentList (kValidateOnly,
+// ValidatedListEntry).
+template <WalkMode kMode, typename Entry>
+Result<std::vector<Entry>> WalkDocumentList(std::string_view json, const ParseLimits& limits,
+                                            ParseFailure* failure) {
+  if (json.size() > limits.max_document_bytes) return RejectTooLarge(json, limits, failure);
   const size_t first = json.find_first_not_of(" \t\r\n");
-  std::vector<DocumentListEntry> entries;
+  std::vector<Entry> entries;
   if (first != std::string_view::npos && json[first] == '{') {
-    DocumentListEntry& entry = entries.emplace_back();
+    Entry& entry = entries.emplace_back();
     entry.raw = json;
-    if (!ParseInto(json, limits, &entry.failure, &entry.document.emplace()).ok()) {
-      entry.document.reset();
-    }
+    auto& output = Output(entry);
+    if (!WalkInto<kMode>(json, limits, &entry.failure, &output.emplace()).ok()) output.reset();
     return entries;
   }
   if (first == std::string_view::npos || json[first] != '[') {
@@ -1086,24 +1155,70 @@ Result<std::vector<DocumentListEntry>> ParseDocumentList(std::string_view json,
   entries.reserve(elements.size());
   for (size_t idx = 0; idx < elements.size(); ++idx) {
     const JsonValue& element = elements[idx];
-    DocumentListEntry& entry = entries.emplace_back();
+    Entry& entry = entries.emplace_back();
     entry.raw = json.substr(element.source_begin(), element.source_end() - element.source_begin());
-    if (!ParseInto(entry.raw, limits, &entry.failure, &entry.document.emplace()).ok()) {
-      entry.document.reset();
+    auto& output = Output(entry);
+    if (!WalkInto<kMode>(entry.raw, limits, &entry.failure, &output.emplace()).ok()) {
+      output.reset();
       entry.failure.message = "[" + std::to_string(idx) + "]: " + entry.failure.message;
     }
   }
   return entries;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Header fast path (On Demand).
+
+ondemand::parser& OndemandParser(size_t max_json_depth) {
+  ThreadState& state = GetThreadState();
+  // simdjson rejects nesting >= its max_depth; ours is "at most max_json_depth" (as in
+  // json_dom), hence + 1.
+  const size_t depth = max_json_depth + 1;
+  if (state.ondemand_max_depth != depth) {
+    RG_CHECK(state.ondemand_parser.allocate(kInitialParserCapacity, depth) == simdjson::SUCCESS);
+    state.ondemand_max_depth = depth;
+  }
+  return state.ondemand_parser;
+}
+
+}  // namespace
+
+Result<model::SegmentDocument> ParseSegmentDocument(std::string_view json,
+                                                    const ParseLimits& limits,
+                                                    ParseFailure* failure) {
+  // One named result and one return statement: the model is built in place and returned
+  // without a copy or move (NRVO); moving a deep Entity tree is measurable at this rate.
+  Result<SegmentDocument> result{SegmentDocument()};
+  Status status = WalkInto<WalkMode::kBuildModel>(json, limits, failure, &result.value());
+  if (!status.ok()) result = Result<SegmentDocument>(std::move(status));
+  return result;
+}
+
+Result<DocumentHeader> ValidateSegmentDocument(std::string_view json, const ParseLimits& limits,
+                                               ParseFailure* failure) {
+  DocumentHeader header;
+  Status status = WalkInto<WalkMode::kValidateOnly>(json, limits, failure, &header);
+  if (!status.ok()) [[unlikely]] {
+    return status;
+  }
+  return header;
+}
+
+Result<std::vector<DocumentListEntry>> ParseDocumentList(std::string_view json,
+                                                         const ParseLimits& limits,
+                                                         ParseFailure* failure) {
+  return WalkDocumentList<WalkMode::kBuildModel, DocumentListEntry>(json, limits, failure);
+}
+
+Result<std::vector<ValidatedListEntry>> ValidateDocumentList(std::string_view json,
+                                                             const ParseLimits& limits,
+                                                             ParseFailure* failure) {
+  return WalkDocumentList<WalkMode::kValidateOnly, ValidatedListEntry>(json, limits, failure);
+}
+
 Result<DocumentHeader> ParseDocumentHeader(std::string_view json, const ParseLimits& limits,
                                            ParseFailure* failure) {
-  if (json.size() > limits.max_document_bytes) {
-    return Reject(failure, ScanForId(json.substr(0, limits.max_document_bytes)),
-                  error_code::kDocumentTooLarge,
-                  "segment document of " + std::to_string(json.size()) +
-                      " bytes exceeds the limit of " + std::to_string(limits.max_document_bytes));
-  }
+  if (json.size() > limits.max_document_bytes) return RejectTooLarge(json, limits, failure);
   ThreadState& state = GetThreadState();
   ondemand::parser& parser = OndemandParser(JsonDepth(limits));
   std::string& padded = state.padded;

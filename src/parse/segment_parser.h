@@ -2,7 +2,8 @@
 #pragma once
 
 // The parse component's façade: X-Ray segment documents (one UDP datagram body or one
-// PutTraceSegments string) → model::SegmentDocument, with X-Ray's validation rules.
+// PutTraceSegments string) → model::SegmentDocument, with X-Ray's validation rules; or the
+// same validation alone, giving just the document's header (ValidateSegmentDocument).
 // The raw text is not kept here; callers store it themselves and return it verbatim.
 //
 // Related public headers of this component: daemon_datagram.h (UDP framing), json_dom.h
@@ -98,18 +99,47 @@ struct ParseFailure {
   std::string message;
 };
 
+// The fields that identify a document and place it in time.
+struct DocumentHeader {
+  model::DocumentKind kind = model::DocumentKind::kSegment;
+  model::TraceId trace_id;
+  model::SegmentId id;
+  std::optional<model::SegmentId> parent_id;
+  double start_time = 0;
+  std::optional<double> end_time;
+  bool in_progress = false;
+  bool operator==(const DocumentHeader&) const = default;
+};
+
 // Parses and validates one segment document (a segment or an independent subsegment).
 // On failure returns InvalidArgument whose message equals failure->message, and fills
 // *failure when it is non-null. Never asserts or throws on any input.
 // Thread-safe: each thread reuses its own simdjson parsers (up to ~20 bytes per byte of the
 // largest document that thread has parsed, ~1.3 MiB for 64 KiB, kept until it exits).
 // Cost: a simdjson DOM parse (full validation) plus a walk that copies what the model needs;
-// about 2.6x the bare simdjson DOM parse on the SDK fixtures (~0.9 µs per document,
+// about 2.5x the bare simdjson DOM parse on the SDK fixtures (~0.9 µs per document,
 // segment_parser_benchmark). A failed document also pays a slower re-parse to locate the
-// error.
+// error. Paths that only need the header should call ValidateSegmentDocument.
 Result<model::SegmentDocument> ParseSegmentDocument(std::string_view json,
                                                     const ParseLimits& limits,
                                                     ParseFailure* failure = nullptr);
+
+// Validates one segment document exactly as ParseSegmentDocument does and returns its header,
+// without building the model (no string copies, no Entity tree, no allocation on success
+// beyond the thread's reused simdjson parser). The two share one implementation: for every
+// input both succeed or both fail, with the same ParseFailure (id, error_code, message) and
+// status, and on success the header equals the fields of the parsed model (kind, trace_id,
+// parent_id, and the entity's id, start_time, end_time, in_progress). Unlike
+// ParseDocumentHeader, which trusts the text, this checks all of it.
+// Meant for the ingest paths (UDP, PutTraceSegments), which store the raw text and leave the
+// model to be built once per trace. Never asserts or throws on any input. Thread-safe (same
+// per-thread parser as ParseSegmentDocument).
+// Cost: the simdjson DOM parse plus a walk of the entities' own members (nested values such
+// as metadata, http or aws are skipped on the tape, not visited): about 1.4x the bare simdjson
+// DOM parse on the SDK fixtures (~0.5 µs per document; validate_ratio ~0.72 in
+// segment_parser_benchmark's BM_Ratio, against model_ratio ~0.41 for ParseSegmentDocument).
+Result<DocumentHeader> ValidateSegmentDocument(std::string_view json, const ParseLimits& limits,
+                                               ParseFailure* failure = nullptr);
 
 // One element of a document list (see ParseDocumentList).
 struct DocumentListEntry {
@@ -134,17 +164,22 @@ Result<std::vector<DocumentListEntry>> ParseDocumentList(std::string_view json,
                                                          const ParseLimits& limits,
                                                          ParseFailure* failure = nullptr);
 
-// The fields that identify a document and place it in time.
-struct DocumentHeader {
-  model::DocumentKind kind = model::DocumentKind::kSegment;
-  model::TraceId trace_id;
-  model::SegmentId id;
-  std::optional<model::SegmentId> parent_id;
-  double start_time = 0;
-  std::optional<double> end_time;
-  bool in_progress = false;
-  bool operator==(const DocumentHeader&) const = default;
+// One element of a validated document list (see ValidateDocumentList).
+struct ValidatedListEntry {
+  // As DocumentListEntry::raw: points into the input.
+  std::string_view raw;
+  // Set when the element is a valid document.
+  std::optional<DocumentHeader> header;
+  // Set when !header.
+  ParseFailure failure;
 };
+
+// ParseDocumentList with ValidateSegmentDocument per element instead of ParseSegmentDocument:
+// the same whole-text failures, the same elements, the same per-element failures (messages
+// prefixed with "[index]: " for arrays), and headers instead of models. Thread-safe.
+Result<std::vector<ValidatedListEntry>> ValidateDocumentList(std::string_view json,
+                                                             const ParseLimits& limits,
+                                                             ParseFailure* failure = nullptr);
 
 // Reads only the top-level header fields (type, trace_id, id, parent_id, start_time,
 // end_time, in_progress) with the same rules as ParseSegmentDocument, skipping everything

@@ -6,6 +6,10 @@
 //     (the model depends on the JSON value only, not on spelling: escapes, spacing);
 //  3. ParseDocumentHeader and ParseDocumentList agree with the full parse.
 // Failures must carry an error code and a message equal to the status message.
+// Differential, on every input: ValidateSegmentDocument accepts exactly what
+// ParseSegmentDocument accepts, fails with the same ParseFailure (id, error_code, message)
+// and status, and returns the header of the model the full parse builds; likewise
+// ValidateDocumentList against ParseDocumentList.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -27,8 +31,51 @@
 namespace {
 
 using roentgen::parse::DatagramDropReason;
+using roentgen::parse::DocumentHeader;
 using roentgen::parse::ParseFailure;
 using roentgen::parse::ParseLimits;
+
+DocumentHeader HeaderOf(const roentgen::model::SegmentDocument& document) {
+  DocumentHeader header;
+  header.kind = document.kind;
+  header.trace_id = document.trace_id;
+  header.id = document.entity.id;
+  header.parent_id = document.parent_id;
+  header.start_time = document.entity.start_time;
+  header.end_time = document.entity.end_time;
+  header.in_progress = document.entity.in_progress;
+  return header;
+}
+
+bool SameFailure(const ParseFailure& a, const ParseFailure& b) {
+  return a.id == b.id && a.error_code == b.error_code && a.message == b.message;
+}
+
+// ValidateDocumentList agrees with ParseDocumentList element by element.
+void CheckListsAgree(std::string_view json, const ParseLimits& limits) {
+  ParseFailure parse_failure;
+  auto parsed = roentgen::parse::ParseDocumentList(json, limits, &parse_failure);
+  ParseFailure validate_failure;
+  auto validated = roentgen::parse::ValidateDocumentList(json, limits, &validate_failure);
+  FUZZ_CHECK(validated.ok() == parsed.ok());
+  if (!parsed.ok()) {
+    FUZZ_CHECK(validated.error() == parsed.error());
+    FUZZ_CHECK(SameFailure(validate_failure, parse_failure));
+    return;
+  }
+  FUZZ_CHECK(validated->size() == parsed->size());
+  for (size_t idx = 0; idx < parsed->size(); ++idx) {
+    const auto& full = (*parsed)[idx];
+    const auto& checked = (*validated)[idx];
+    FUZZ_CHECK(checked.raw.data() == full.raw.data() && checked.raw.size() == full.raw.size());
+    FUZZ_CHECK(checked.header.has_value() == full.document.has_value());
+    if (full.document) {
+      FUZZ_CHECK(*checked.header == HeaderOf(*full.document));
+    } else {
+      FUZZ_CHECK(SameFailure(checked.failure, full.failure));
+    }
+  }
+}
 
 }  // namespace
 
@@ -43,11 +90,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   limits.max_subsegments = 200;  // keep each run cheap
   ParseFailure failure;
   auto first = roentgen::parse::ParseSegmentDocument(json, limits, &failure);
+  ParseFailure validate_failure;
+  auto validated = roentgen::parse::ValidateSegmentDocument(json, limits, &validate_failure);
+  FUZZ_CHECK(validated.ok() == first.ok());
+  CheckListsAgree(json, limits);
   if (!first.ok()) {
     FUZZ_CHECK(!failure.error_code.empty());
     FUZZ_CHECK(first.error().message() == failure.message);
+    FUZZ_CHECK(validated.error() == first.error());
+    FUZZ_CHECK(SameFailure(validate_failure, failure));
     return 0;
   }
+  FUZZ_CHECK(*validated == HeaderOf(*first));
 
   auto second = roentgen::parse::ParseSegmentDocument(json, limits, nullptr);
   FUZZ_CHECK(second.ok() && *second == *first);

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "parse/segment_parser.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <new>
 #include <random>
 #include <string>
 #include <vector>
@@ -13,6 +16,44 @@
 #include "parse/internal/name_rules.h"
 #include "parse/internal/test_fixtures.h"
 
+// This thread's heap allocations, counted by the replacement allocation functions below (for
+// ValidationAllocatesNothing). They replace every non-aligned form, so that each pairs with
+// its own deallocation (sanitizers check that), and affect the whole test binary, harmlessly.
+// Out of line: GCC warns about free() on "new" memory where it inlines them.
+thread_local size_t g_allocations = 0;
+
+namespace {
+void* CountedAllocate(size_t size) noexcept {
+  ++g_allocations;
+  return std::malloc(size == 0 ? 1 : size);
+}
+}  // namespace
+
+[[gnu::noinline]] void* operator new(size_t size) {
+  if (void* memory = CountedAllocate(size)) return memory;
+  throw std::bad_alloc();
+}
+[[gnu::noinline]] void* operator new[](size_t size) {
+  if (void* memory = CountedAllocate(size)) return memory;
+  throw std::bad_alloc();
+}
+[[gnu::noinline]] void* operator new(size_t size, const std::nothrow_t&) noexcept {
+  return CountedAllocate(size);
+}
+[[gnu::noinline]] void* operator new[](size_t size, const std::nothrow_t&) noexcept {
+  return CountedAllocate(size);
+}
+[[gnu::noinline]] void operator delete(void* memory) noexcept { std::free(memory); }
+[[gnu::noinline]] void operator delete[](void* memory) noexcept { std::free(memory); }
+[[gnu::noinline]] void operator delete(void* memory, size_t) noexcept { std::free(memory); }
+[[gnu::noinline]] void operator delete[](void* memory, size_t) noexcept { std::free(memory); }
+[[gnu::noinline]] void operator delete(void* memory, const std::nothrow_t&) noexcept {
+  std::free(memory);
+}
+[[gnu::noinline]] void operator delete[](void* memory, const std::nothrow_t&) noexcept {
+  std::free(memory);
+}
+
 namespace roentgen::parse {
 namespace {
 
@@ -23,10 +64,37 @@ using model::SegmentId;
 
 const std::filesystem::path kClients = internal::ClientFixturesDir(RG_SHARED_DIR);
 
+// The header ValidateSegmentDocument must return for a document ParseSegmentDocument built.
+DocumentHeader HeaderOf(const SegmentDocument& document) {
+  DocumentHeader header;
+  header.kind = document.kind;
+  header.trace_id = document.trace_id;
+  header.id = document.entity.id;
+  header.parent_id = document.parent_id;
+  header.start_time = document.entity.start_time;
+  header.end_time = document.entity.end_time;
+  header.in_progress = document.entity.in_progress;
+  return header;
+}
+
+void ExpectSameFailure(const ParseFailure& validated, const ParseFailure& parsed) {
+  EXPECT_EQ(validated.error_code, parsed.error_code);
+  EXPECT_EQ(validated.message, parsed.message);
+  EXPECT_EQ(validated.id, parsed.id);
+}
+
+// Both MustParse and MustFail also run ValidateSegmentDocument and check that it agrees with
+// ParseSegmentDocument: the same outcome, the same failure, the header of the same model.
 SegmentDocument MustParse(std::string_view json, const ParseLimits& limits = {}) {
   ParseFailure failure;
   auto parsed = ParseSegmentDocument(json, limits, &failure);
   EXPECT_TRUE(parsed.ok()) << failure.error_code << ": " << failure.message << "\n" << json;
+  ParseFailure validate_failure;
+  auto validated = ValidateSegmentDocument(json, limits, &validate_failure);
+  EXPECT_EQ(validated.ok(), parsed.ok()) << validate_failure.message << "\n" << json;
+  if (parsed.ok() && validated.ok()) {
+    EXPECT_EQ(*validated, HeaderOf(*parsed)) << json;
+  }
   return parsed.ok() ? *parsed : SegmentDocument();
 }
 
@@ -38,7 +106,48 @@ ParseFailure MustFail(std::string_view json, const ParseLimits& limits = {}) {
     EXPECT_EQ(parsed.error().code(), StatusCode::kInvalidArgument);
     EXPECT_EQ(parsed.error().message(), failure.message);
   }
+  ParseFailure validate_failure;
+  auto validated = ValidateSegmentDocument(json, limits, &validate_failure);
+  EXPECT_FALSE(validated.ok()) << json;
+  if (!validated.ok() && !parsed.ok()) {
+    EXPECT_EQ(validated.error(), parsed.error());
+    ExpectSameFailure(validate_failure, failure);
+  }
   return failure;
+}
+
+// ParseDocumentList and ValidateDocumentList agree on `json`: the same whole failure, or the
+// same elements with the same outcomes. Returns the parsed list.
+Result<std::vector<DocumentListEntry>> ListBoth(std::string_view json,
+                                                const ParseLimits& limits = {},
+                                                ParseFailure* failure = nullptr) {
+  ParseFailure parse_failure;
+  auto parsed = ParseDocumentList(json, limits, &parse_failure);
+  ParseFailure validate_failure;
+  auto validated = ValidateDocumentList(json, limits, &validate_failure);
+  EXPECT_EQ(validated.ok(), parsed.ok()) << json;
+  if (parsed.ok() && validated.ok()) {
+    EXPECT_EQ(validated->size(), parsed->size());
+    for (size_t idx = 0; idx < std::min(parsed->size(), validated->size()); ++idx) {
+      SCOPED_TRACE(idx);
+      const DocumentListEntry& full = (*parsed)[idx];
+      const ValidatedListEntry& checked = (*validated)[idx];
+      EXPECT_EQ(checked.raw.data(), full.raw.data());
+      EXPECT_EQ(checked.raw.size(), full.raw.size());
+      EXPECT_EQ(checked.header.has_value(), full.document.has_value());
+      if (checked.header && full.document) {
+        EXPECT_EQ(*checked.header, HeaderOf(*full.document));
+      }
+      if (!checked.header && !full.document) {
+        ExpectSameFailure(checked.failure, full.failure);
+      }
+    }
+  } else if (!parsed.ok() && !validated.ok()) {
+    EXPECT_EQ(validated.error(), parsed.error());
+    ExpectSameFailure(validate_failure, parse_failure);
+  }
+  if (failure != nullptr) *failure = parse_failure;
+  return parsed;
 }
 
 std::string FixtureBody(const std::string& relative) {
@@ -109,7 +218,7 @@ TEST(SegmentParserFixtures, EveryPutTraceSegmentsDocumentParses) {
       SegmentDocument document = MustParse(json);
       EXPECT_EQ(document.entity.name, "order-processor");
       EXPECT_EQ(document.kind, DocumentKind::kSegment);
-      auto list = ParseDocumentList(json, ParseLimits());
+      auto list = ListBoth(json, ParseLimits());
       ASSERT_TRUE(list.ok());
       ASSERT_EQ(list->size(), 1u);
       EXPECT_EQ((*list)[0].raw, json);
@@ -296,6 +405,86 @@ TEST(SegmentParserFixtures, StreamedSubsegments) {
   EXPECT_EQ(reserve.kind, DocumentKind::kSubsegment);
   EXPECT_EQ(reserve.entity.namespace_name, "local");
   EXPECT_EQ(reserve.parent_id->ToString(), "c7f090cd5fcb05d1");
+}
+
+TEST(SegmentParserFixtures, ValidationAgreesWithTheModelOnMutatedFixtures) {
+  SKIP_WITHOUT_FIXTURES();
+  std::vector<std::string> documents;
+  for (const auto& path : internal::FindFixtures(kClients, "", ".udp")) {
+    documents.push_back(internal::DatagramBody(internal::ReadFileBytes(path)));
+  }
+  ASSERT_FALSE(documents.empty());
+  // Small edits that hit the validated fields often: ids, names, times, nesting, quotes.
+  const std::string alphabet = "0123456789abcdefg-:.\"{}[],?é\\ nultrex";
+  std::mt19937_64 random(7);
+  size_t accepted = 0;
+  size_t rejected = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string json = documents[random() % documents.size()];
+    const int edits = 1 + static_cast<int>(random() % 3);
+    for (int edit = 0; edit < edits && !json.empty(); ++edit) {
+      const size_t at = random() % json.size();
+      switch (random() % 4) {
+        case 0:
+          json[at] = alphabet[random() % alphabet.size()];
+          break;
+        case 1:
+          json.erase(at, 1 + random() % 8);
+          break;
+        case 2:
+          json.insert(at, 1, alphabet[random() % alphabet.size()]);
+          break;
+        default:
+          json.insert(at, json.substr(random() % json.size(), 1 + random() % 40));
+          break;
+      }
+    }
+    ParseFailure parse_failure;
+    auto parsed = ParseSegmentDocument(json, ParseLimits(), &parse_failure);
+    ParseFailure validate_failure;
+    auto validated = ValidateSegmentDocument(json, ParseLimits(), &validate_failure);
+    ASSERT_EQ(validated.ok(), parsed.ok()) << json;
+    if (parsed.ok()) {
+      ++accepted;
+      ASSERT_EQ(*validated, HeaderOf(*parsed)) << json;
+    } else {
+      ++rejected;
+      ASSERT_EQ(validated.error(), parsed.error()) << json;
+      ASSERT_EQ(validate_failure.error_code, parse_failure.error_code) << json;
+      ASSERT_EQ(validate_failure.message, parse_failure.message) << json;
+      ASSERT_EQ(validate_failure.id, parse_failure.id) << json;
+    }
+  }
+  // Both outcomes must be well represented for the comparison to mean something.
+  EXPECT_GT(accepted, 100u);
+  EXPECT_GT(rejected, 100u);
+}
+
+TEST(SegmentParserFixtures, ValidationAllocatesNothing) {
+  SKIP_WITHOUT_FIXTURES();
+  std::vector<std::string> documents;
+  for (const auto& path : internal::FindFixtures(kClients, "", ".udp")) {
+    documents.push_back(internal::DatagramBody(internal::ReadFileBytes(path)));
+  }
+  for (const auto& path : internal::FindFixtures(kClients, "put-trace-segments", ".http")) {
+    for (std::string& json : internal::PutTraceSegmentsDocuments(internal::ReadFileBytes(path))) {
+      documents.push_back(std::move(json));
+    }
+  }
+  ASSERT_FALSE(documents.empty());
+  const ParseLimits limits;
+  // The first round sizes this thread's parser and scratch space.
+  for (const std::string& json : documents) ASSERT_TRUE(ValidateSegmentDocument(json, limits).ok());
+  const size_t before = g_allocations;
+  size_t valid = 0;
+  for (int round = 0; round < 3; ++round) {
+    for (const std::string& json : documents) valid += ValidateSegmentDocument(json, limits).ok();
+  }
+  EXPECT_EQ(g_allocations - before, 0u);
+  EXPECT_EQ(valid, 3 * documents.size());
+  // The full parse does allocate (the model), which shows that the counter works.
+  ASSERT_TRUE(ParseSegmentDocument(documents[0], limits).ok());
+  EXPECT_GT(g_allocations - before, 0u);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -688,9 +877,41 @@ TEST(SegmentParserErrors, TooManySubsegments) {
   EXPECT_EQ(document.entity.subsegments.size(), 4u);
 }
 
+TEST(SegmentParserErrors, RepeatedSubsegmentsMembersReplaceTheirCount) {
+  ParseLimits limits;
+  limits.max_subsegments = 3;
+  auto child = [](int idx, std::string_view extra = "") {
+    return R"({"id":"000000000000000)" + std::to_string(idx) +
+           R"(","name":"x","start_time":1,"end_time":2)" + std::string(extra) + "}";
+  };
+  // The second member replaces the first: 3 in the model, not 5.
+  MustParse(Segment("\"subsegments\":[" + child(1) + "," + child(2) + "],\"subsegments\":[" +
+                    child(3) + "," + child(4) + "," + child(5) + "]"),
+            limits);
+  // The same inside an embedded subsegment, whose replaced children had children of their own.
+  const std::string inner = "\"subsegments\":[" + child(6) + "]";
+  MustParse(Segment("\"subsegments\":[" +
+                    child(1, ",\"subsegments\":[" + child(2, "," + inner) + "]," + inner) + "]"),
+            limits);
+  EXPECT_EQ(MustFail(Segment("\"subsegments\":[" + child(1) + "],\"subsegments\":[" + child(2) +
+                             "," + child(3) + "," + child(4) + "," + child(5) + "]"),
+                     limits)
+                .error_code,
+            "TooManySubsegments");
+  // A null or empty member gives the earlier ones back as well.
+  MustParse(Segment("\"subsegments\":[" + child(1) + "," + child(2) + "," + child(3) +
+                    "],\"subsegments\":null,\"subsegments\":[" + child(4) + "," + child(5) + "," +
+                    child(6) + "]"),
+            limits);
+}
+
 TEST(SegmentParserErrors, NullFailureIsAllowed) {
   auto parsed = ParseSegmentDocument("{", ParseLimits(), nullptr);
   EXPECT_FALSE(parsed.ok());
+  auto validated = ValidateSegmentDocument("{", ParseLimits(), nullptr);
+  EXPECT_FALSE(validated.ok());
+  EXPECT_EQ(validated.error(), parsed.error());
+  EXPECT_FALSE(ValidateDocumentList("[", ParseLimits(), nullptr).ok());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -698,7 +919,7 @@ TEST(SegmentParserErrors, NullFailureIsAllowed) {
 
 TEST(DocumentList, SingleObjectKeepsTheWholeText) {
   const std::string json = "  " + Segment() + "\n";
-  auto list = ParseDocumentList(json, ParseLimits());
+  auto list = ListBoth(json, ParseLimits());
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ((*list)[0].raw, json);
@@ -706,7 +927,7 @@ TEST(DocumentList, SingleObjectKeepsTheWholeText) {
 }
 
 TEST(DocumentList, SingleBadObjectIsAFailedEntry) {
-  auto list = ParseDocumentList(R"({"id":"70de5b6f19ff9a0a"})", ParseLimits());
+  auto list = ListBoth(R"({"id":"70de5b6f19ff9a0a"})", ParseLimits());
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 1u);
   EXPECT_FALSE((*list)[0].document.has_value());
@@ -722,7 +943,7 @@ TEST(DocumentList, ArrayOfIndependentSubsegments) {
   const std::string bad = R"({"id":"0000000000000009","name":"x?"})";
   const std::string json = "[ " + first + ",\n" + second + " , " + bad + "]";
   ParseFailure failure;
-  auto list = ParseDocumentList(json, ParseLimits(), &failure);
+  auto list = ListBoth(json, ParseLimits(), &failure);
   ASSERT_TRUE(list.ok()) << failure.message;
   ASSERT_EQ(list->size(), 3u);
   EXPECT_EQ((*list)[0].raw, first);
@@ -739,19 +960,19 @@ TEST(DocumentList, ArrayOfIndependentSubsegments) {
 
 TEST(DocumentList, WholeFailures) {
   ParseFailure failure;
-  EXPECT_FALSE(ParseDocumentList("[]", ParseLimits(), &failure).ok());
+  EXPECT_FALSE(ListBoth("[]", ParseLimits(), &failure).ok());
   EXPECT_EQ(failure.error_code, "InvalidSubsegment");
-  EXPECT_FALSE(ParseDocumentList("[{}, ", ParseLimits(), &failure).ok());
+  EXPECT_FALSE(ListBoth("[{}, ", ParseLimits(), &failure).ok());
   EXPECT_EQ(failure.error_code, "InvalidJson");
-  EXPECT_FALSE(ParseDocumentList("17", ParseLimits(), &failure).ok());
+  EXPECT_FALSE(ListBoth("17", ParseLimits(), &failure).ok());
   EXPECT_EQ(failure.error_code, "NotAnObject");
-  EXPECT_FALSE(ParseDocumentList("  ", ParseLimits(), &failure).ok());
+  EXPECT_FALSE(ListBoth("  ", ParseLimits(), &failure).ok());
   EXPECT_EQ(failure.error_code, "InvalidJson");
   ParseLimits limits;
   limits.max_subsegments = 1;
-  EXPECT_FALSE(ParseDocumentList("[{},{}]", limits, &failure).ok());
+  EXPECT_FALSE(ListBoth("[{},{}]", limits, &failure).ok());
   EXPECT_EQ(failure.error_code, "TooManySubsegments");
-  auto list = ParseDocumentList("[1]", ParseLimits(), &failure);
+  auto list = ListBoth("[1]", ParseLimits(), &failure);
   ASSERT_TRUE(list.ok());
   EXPECT_EQ((*list)[0].failure.error_code, "NotAnObject");
 }
