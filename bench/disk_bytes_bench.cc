@@ -135,7 +135,9 @@ struct BlockTotals {
 // it parses and the sections are contiguous from offset 8 up to `footer_offset`.
 bool ParseFooter(std::string_view in, bool with_codec, uint64_t footer_offset, BlockTotals* out) {
   uint64_t version = 0, section_count = 0;
-  if (!GetVarint(&in, &version) || !GetVarint(&in, &section_count) || version != 1) return false;
+  // Format 1 had no codec byte; format 2 added it (docs/format/block.md).
+  if (!GetVarint(&in, &version) || !GetVarint(&in, &section_count)) return false;
+  if (version != (with_codec ? 2u : 1u)) return false;
   uint64_t expected_offset = 8;
   for (uint64_t idx = 0; idx < section_count; ++idx) {
     if (in.size() < (with_codec ? 2u : 1u)) return false;
