@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "server/server.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -147,6 +148,11 @@ Status Server::Shutdown() {
 }
 
 int RunServe(const ServerConfig& config) {
+  // Keep large buffers (WAL batches, 256 KiB document chunks, compression buffers) in the
+  // heap instead of mmap/munmap per use: otherwise every group commit and every block flush
+  // pays page faults to zero fresh pages (about 15 % of the CPU under UDP load, perf).
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   LogLevel level = LogLevel::kInfo;
   (void)ParseLogLevel(config.log_level, &level);
   SetLogLevel(level);
