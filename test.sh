@@ -9,6 +9,8 @@ tools/install_deps.sh --test
 tools/install_clients.sh
 
 jobs=$(nproc)
+echo "== format (clang-format --dry-run)"
+tools/format.sh --check
 echo "== dev build (gcc, -Werror)"
 cmake --preset dev >/dev/null
 cmake --build --preset dev -j "$jobs"
@@ -23,8 +25,8 @@ if [[ "${RG_SKIP_ASAN:-0}" != 1 ]]; then
   echo "== asan build (clang, ASan+UBSan, libFuzzer)"
   cmake --preset asan >/dev/null
   cmake --build --preset asan -j "$jobs"
-  echo "== asan tests (unit + fuzz corpus replay)"
-  ctest --preset asan -j "$jobs" -L 'unit|fuzz_replay' --timeout 900
+  echo "== asan tests (unit, golden, fuzz corpus replay)"
+  ctest --preset asan -j "$jobs" -L 'unit|golden|fuzz_replay' --timeout 900
   echo "== fuzz smoke"
   tools/fuzz_smoke.sh build/asan "${RG_FUZZ_SECONDS:-15}"
 fi

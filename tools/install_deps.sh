@@ -11,7 +11,7 @@ packages=(
 if [[ "${1:-}" == "--test" ]]; then
   # clang + its runtime for the ASan/UBSan build and libFuzzer; the real AWS clients for the
   # integration tests (Debian's CLI v2 and boto3; the X-Ray SDK for Python is pip's on PATH).
-  packages+=(clang libclang-rt-14-dev awscli python3-boto3 curl)
+  packages+=(clang clang-format libclang-rt-14-dev awscli python3-boto3 curl)
 fi
 
 # Tools that may come from elsewhere than Debian (the image's nodesource Node.js ships its own

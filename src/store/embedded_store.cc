@@ -580,10 +580,11 @@ void EmbeddedStore::WriteGroup(std::deque<PendingBatch>* group) {
       for (size_t doc_idx = 0; doc_idx < batch.docs.size(); ++doc_idx) {
         if (outcomes[batch_idx][doc_idx] != DocumentOutcome::kStored) continue;
         IncomingDocument& doc = batch.docs[doc_idx];
-        ApplyDocument(TraceKey{batch.tenant, doc.trace_id},
-                      OpenDoc{doc.id, doc.in_progress, doc.is_subsegment, lsn++,
-                              batch.arrival_nanos, std::make_shared<const std::string>(std::move(doc.raw))},
-                      now_mono);
+        ApplyDocument(
+            TraceKey{batch.tenant, doc.trace_id},
+            OpenDoc{doc.id, doc.in_progress, doc.is_subsegment, lsn++, batch.arrival_nanos,
+                    std::make_shared<const std::string>(std::move(doc.raw))},
+            now_mono);
       }
     }
   }
@@ -1047,7 +1048,8 @@ Result<std::vector<StoredTrace>> EmbeddedStore::GetTraces(const TenantId& tenant
           refs.push_back(DocRef{parsed->entity.id, parsed->entity.in_progress, &raw});
       }
     }
-    for (const OpenDoc& doc : open_docs) refs.push_back(DocRef{doc.id, doc.in_progress, doc.raw.get()});
+    for (const OpenDoc& doc : open_docs)
+      refs.push_back(DocRef{doc.id, doc.in_progress, doc.raw.get()});
     for (const std::string* raw : Deduplicate(refs)) trace.documents.push_back(*raw);
     result.push_back(std::move(trace));
   }

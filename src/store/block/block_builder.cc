@@ -47,7 +47,9 @@ int64_t ToMicros(double seconds) { return static_cast<int64_t>(seconds * 1e6); }
 BlockBuilder::BlockBuilder(uint64_t block_seq, int zstd_level)
     : block_seq_(block_seq), zstd_level_(zstd_level) {}
 
-void BlockBuilder::Add(BlockRow row) { AddShared(std::make_shared<const BlockRow>(std::move(row))); }
+void BlockBuilder::Add(BlockRow row) {
+  AddShared(std::make_shared<const BlockRow>(std::move(row)));
+}
 
 void BlockBuilder::AddShared(std::shared_ptr<const BlockRow> row) {
   for (const auto& doc : row->documents) raw_bytes_ += doc.size();

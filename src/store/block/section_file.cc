@@ -25,13 +25,13 @@ constexpr uint8_t kCodecZstd = 1;
 // compressing a small section.
 ZSTD_CCtx* ThreadCompressionContext() {
   thread_local std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> context(ZSTD_createCCtx(),
-                                                                           &ZSTD_freeCCtx);
+                                                                            &ZSTD_freeCCtx);
   return context.get();
 }
 
 ZSTD_DCtx* ThreadDecompressionContext() {
   thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> context(ZSTD_createDCtx(),
-                                                                           &ZSTD_freeDCtx);
+                                                                            &ZSTD_freeDCtx);
   return context.get();
 }
 
