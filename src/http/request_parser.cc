@@ -15,6 +15,8 @@
 // parsing can run on a plain buffer.
 #include "http/request_parser.h"
 
+#include <stdexcept>
+
 #include <exception>
 #include <optional>
 #include <vector>
@@ -27,6 +29,27 @@
 
 #include "http/internal/gzip.h"
 #include "http/internal/wire.h"
+
+// Boost's assertion handler (BOOST_ENABLE_ASSERT_HANDLER is defined for this library's
+// translation units): a failed Beast assertion throws BeastAssertion, which the request
+// parser catches at the library's edge. Nothing else in this library asserts through Boost.
+namespace roentgen::http {
+class BeastAssertion : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+}  // namespace roentgen::http
+
+namespace boost {
+void assertion_failed(char const* expr, char const* /*function*/, char const* /*file*/,
+                      long /*line*/) {
+  throw roentgen::http::BeastAssertion(expr);
+}
+void assertion_failed_msg(char const* expr, char const* /*msg*/, char const* /*function*/,
+                          char const* /*file*/, long /*line*/) {
+  throw roentgen::http::BeastAssertion(expr);
+}
+}  // namespace boost
 
 namespace roentgen::http {
 namespace {
@@ -339,6 +362,13 @@ size_t RequestParser::Feed(std::string_view bytes) {
       if (used == 0 && !s.parser->is_done()) break;  // no progress; wait for more input
     }
     if (s.parser->is_done()) s.Finish();
+  } catch (const BeastAssertion& e) {
+    // Beast 1.74 has internal assertions that malformed input can reach (found by the fuzzer:
+    // "n >= 5" in parse_chunk_header for a broken chunk/trailer sequence). They are turned
+    // into this exception (BOOST_ENABLE_ASSERT_HANDLER, also with NDEBUG, so release builds
+    // never run past them) and answered as a malformed request.
+    s.Fail(MakeError(400, kErrorMalformedRequest,
+                     fmt::format("malformed request framing ({})", e.what())));
   } catch (const std::exception& e) {
     // Beast reports parse errors through error_code; only allocation failures throw.
     s.Fail(MakeError(500, kErrorInternal, fmt::format("cannot parse request: {}", e.what())));
