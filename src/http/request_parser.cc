@@ -15,10 +15,9 @@
 // parsing can run on a plain buffer.
 #include "http/request_parser.h"
 
-#include <stdexcept>
-
 #include <exception>
 #include <optional>
+#include <stdexcept>
 #include <vector>
 
 #include <boost/asio/buffer.hpp>
