@@ -126,6 +126,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         continue;  // the next request may already be buffered
       case RequestParser::State::kError:
         pieces.push_back(FromError(parser.error()));
+        if (parser.error().message.find("malformed request framing") != std::string::npos) {
+          // Beast 1.74 hit one of its internal assertions (answered 400). It does so for some
+          // chunked bodies only when they arrive in small pieces, so whole-buffer parsing may
+          // accept what this refused: a known Beast limitation (docs/api.md), not compared.
+          return 0;
+        }
         failed = true;
         continue;
       case RequestParser::State::kNeedMore:
