@@ -13,14 +13,14 @@
 namespace roentgen::bench {
 namespace {
 
-// ---- Placeholders ----
+// ---- Patch slots ----
 //
 // Templates are JSON text with these markers, resolved once when the template is built:
 //   ${name}     a build-time string (sizes, status codes, optional parts, ...); values may
 //               hold ${...} and $ markers themselves (two levels are expanded)
 //   $t(name)    a time with 6 decimals (Python SDK), offset `name` from the trace start
 //   $m(name)    a time with 3 decimals (Node SDK, AWS services)
-// and these, left as fixed-width placeholders that NextTrace() overwrites per trace:
+// and these, left as fixed-width patch slots that NextTrace() overwrites per trace:
 //   $T          the trace id (35 chars)
 //   $S<n>       segment id slot n (16 hex)
 //   $U<n>       UUID slot n (36 chars)
@@ -105,7 +105,7 @@ DocTemplate Compile(std::string_view source, const Times& times) {
     *pos = end + 1;
     return name;
   };
-  auto placeholder = [&](PatchKind kind, size_t slot, int64_t micros, size_t width) {
+  auto patch_slot = [&](PatchKind kind, size_t slot, int64_t micros, size_t width) {
     doc.patches.push_back(
         Patch{static_cast<uint32_t>(doc.text.size()), kind, static_cast<uint8_t>(slot), micros});
     doc.text.append(width, '0');
@@ -125,23 +125,23 @@ DocTemplate Compile(std::string_view source, const Times& times) {
         auto it = times.find(name);
         if (it == times.end()) Die("recipe template: no time " + name);
         if (kind == 't') {
-          placeholder(PatchKind::kTime6, 0, it->second, kTime6Width);
+          patch_slot(PatchKind::kTime6, 0, it->second, kTime6Width);
         } else {
-          placeholder(PatchKind::kTime3, 0, it->second, kTime3Width);
+          patch_slot(PatchKind::kTime3, 0, it->second, kTime3Width);
         }
         break;
       }
       case 'T':
-        placeholder(PatchKind::kTraceId, 0, 0, kTraceIdWidth);
+        patch_slot(PatchKind::kTraceId, 0, 0, kTraceIdWidth);
         break;
       case 'C':
-        placeholder(PatchKind::kCustomer, 0, 0, kCustomerWidth);
+        patch_slot(PatchKind::kCustomer, 0, 0, kCustomerWidth);
         break;
       case 'P':
-        placeholder(PatchKind::kProduct, 0, 0, kProductWidth);
+        patch_slot(PatchKind::kProduct, 0, 0, kProductWidth);
         break;
       case 'X':
-        placeholder(PatchKind::kExtendedId, 0, 0, kExtendedIdWidth);
+        patch_slot(PatchKind::kExtendedId, 0, 0, kExtendedIdWidth);
         break;
       case 'S':
       case 'U': {
@@ -154,10 +154,10 @@ DocTemplate Compile(std::string_view source, const Times& times) {
         if (digits == 0) Die("recipe template: slot number expected");
         if (kind == 'S') {
           if (slot >= kSegmentSlots) Die("recipe template: segment slot");
-          placeholder(PatchKind::kSegmentId, slot, 0, kSegmentIdWidth);
+          patch_slot(PatchKind::kSegmentId, slot, 0, kSegmentIdWidth);
         } else {
           if (slot >= kUuidSlots) Die("recipe template: uuid slot");
-          placeholder(PatchKind::kUuid, slot, 0, kUuidWidth);
+          patch_slot(PatchKind::kUuid, slot, 0, kUuidWidth);
         }
         break;
       }

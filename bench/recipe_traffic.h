@@ -23,9 +23,9 @@
 // 400; 3 documents) and throttles (API Gateway 429; 1 document).
 //
 // How it is fast enough for a load generator: a few hundred trace templates are rendered once
-// (random durations, sizes and variants), with fixed-width placeholders for everything that
+// (random durations, sizes and variants), with fixed-width patch slots for everything that
 // must be unique or current: trace id, segment ids, request ids, order/customer/product ids and
-// every start/end time. NextTrace() copies one template and overwrites the placeholders
+// every start/end time. NextTrace() copies one template and overwrites the patch slots
 // (about a microsecond per trace), so every trace has unique random ids and real times.
 // Field shapes follow the captures in shared/fixtures/clients/xray-sdk-{node,python}; times
 // have a fixed number of decimals (6 for Python, 3 for Node and AWS services).

@@ -7,6 +7,7 @@
 #include <system_error>
 #include <utility>
 
+#include "base/json_escape.h"
 #include "base/json_writer.h"
 #include "parse/internal/utf8.h"
 
@@ -247,31 +248,8 @@ class JsonParser {
       ++pos_;
       if (pos_ >= text_.size()) return Fail("unterminated string");
       const char escape = text_[pos_++];
+      if (AppendSimpleJsonEscape(escape, out)) continue;
       switch (escape) {
-        case '"':
-          out->push_back('"');
-          break;
-        case '\\':
-          out->push_back('\\');
-          break;
-        case '/':
-          out->push_back('/');
-          break;
-        case 'b':
-          out->push_back('\b');
-          break;
-        case 'f':
-          out->push_back('\f');
-          break;
-        case 'n':
-          out->push_back('\n');
-          break;
-        case 'r':
-          out->push_back('\r');
-          break;
-        case 't':
-          out->push_back('\t');
-          break;
         case 'u': {
           uint32_t code_point;
           if (!ReadHex4(&code_point)) return FailAt("invalid \\u escape", escape_pos);

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "base/json_escape.h"
+
 namespace roentgen::query::internal {
 namespace {
 
@@ -166,27 +168,8 @@ class JsonParser {
       if (pos_ + 1 >= text_.size()) break;
       const char escape = text_[pos_ + 1];
       pos_ += 2;
+      if (AppendSimpleJsonEscape(escape, out)) continue;
       switch (escape) {
-        case '"':
-        case '\\':
-        case '/':
-          out->push_back(escape);
-          break;
-        case 'b':
-          out->push_back('\b');
-          break;
-        case 'f':
-          out->push_back('\f');
-          break;
-        case 'n':
-          out->push_back('\n');
-          break;
-        case 'r':
-          out->push_back('\r');
-          break;
-        case 't':
-          out->push_back('\t');
-          break;
         case 'u': {
           uint32_t code_point = 0;
           if (!Hex4(&code_point)) return false;
