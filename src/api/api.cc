@@ -47,13 +47,15 @@ struct ApiRouter::Impl {
   internal::Services services;
 };
 
-ApiRouter::ApiRouter(ApiOptions options, store::Store& store, StatsRegistry& stats, Clock& clock)
+ApiRouter::ApiRouter(ApiOptions options, const ApiDependencies& dependencies)
     : impl_(std::make_unique<Impl>()) {
   auto& s = impl_->services;
   s.options = std::move(options);
-  s.store = &store;
-  s.stats = &stats;
-  s.clock = &clock;
+  s.store = dependencies.store;
+  s.catalog = dependencies.catalog;
+  s.stats = dependencies.stats;
+  s.clock = dependencies.clock;
+  StatsRegistry& stats = *dependencies.stats;
   s.telemetry_records = &stats.GetCounter("roentgen_daemon_telemetry_records_total",
                                           "PutTelemetryRecords records received from daemons.");
   constexpr std::string_view kTelemetryHelp =

@@ -12,6 +12,7 @@
 #include "http/http.h"
 #include "model/tenant.h"
 #include "parse/segment_parser.h"
+#include "store/catalog.h"
 #include "store/store.h"
 
 namespace roentgen::api {
@@ -23,12 +24,19 @@ struct ApiOptions {
   size_t max_batch_get_ids = 5;          // BatchGetTraces ids per call (X-Ray's limit)
 };
 
+// What the router serves from; every pointer must outlive the router.
+struct ApiDependencies {
+  store::Store* store = nullptr;      // required
+  store::Catalog* catalog = nullptr;  // required
+  StatsRegistry* stats = nullptr;     // required
+  Clock* clock = nullptr;             // required
+};
+
 // Routes HTTP requests to the X-Ray operations and the operational endpoints.
 // Thread-safe: Handle() may be called from any number of I/O threads.
 class ApiRouter {
  public:
-  // `store`, `stats` and `clock` must outlive the router.
-  ApiRouter(ApiOptions options, store::Store& store, StatsRegistry& stats, Clock& clock);
+  ApiRouter(ApiOptions options, const ApiDependencies& dependencies);
   ~ApiRouter();
 
   // Serves one request; `respond` is called exactly once, possibly from another thread.

@@ -832,4 +832,14 @@ Result<TraceDetail> DecodeTraceDetail(std::string_view encoded) {
   return detail;
 }
 
+void AddInferredServiceIds(const TraceDetail& detail, TraceSummary* summary) {
+  for (const ServiceNode& node : detail.nodes) {
+    if (node.kind != NodeKind::kInferred) continue;
+    if (std::find(summary->service_ids.begin(), summary->service_ids.end(), node.id) ==
+        summary->service_ids.end()) {
+      summary->service_ids.push_back(node.id);
+    }
+  }
+}
+
 }  // namespace roentgen::model

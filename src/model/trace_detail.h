@@ -154,6 +154,10 @@ inline constexpr double kResponseTimeRootCauseThreshold = 0.1;
 // of entities plus the root-cause paths.
 TraceDetail ComputeTraceDetail(std::span<const SegmentDocument> documents);
 
+// Adds the inferred nodes of `detail` to summary->service_ids, after the active ones
+// (X-Ray's ServiceIds include inferred nodes, which the summary alone cannot see).
+void AddInferredServiceIds(const TraceDetail& detail, TraceSummary* summary);
+
 // Appends the binary encoding of `detail` to *dst (format version 1: varints, length-prefixed
 // strings, little-endian doubles; see trace_detail.cc).
 void EncodeTraceDetail(const TraceDetail& detail, std::string* dst);

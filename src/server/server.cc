@@ -63,7 +63,12 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
   api::ApiOptions api_options;
   api_options.default_tenant = config.tenant;
   api_options.parse_limits = limits;
-  c->router = std::make_unique<api::ApiRouter>(api_options, *c->store, c->stats, Clock::Real());
+  api::ApiDependencies api_dependencies;
+  api_dependencies.store = c->store.get();
+  api_dependencies.catalog = c->catalog.get();
+  api_dependencies.stats = &c->stats;
+  api_dependencies.clock = &Clock::Real();
+  c->router = std::make_unique<api::ApiRouter>(api_options, api_dependencies);
 
   RG_ASSIGN_OR_RETURN(
       auto http_address,

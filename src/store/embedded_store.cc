@@ -190,8 +190,11 @@ class EmbeddedStore final : public Store {
                 AppendCallback done) override;
   Result<std::vector<StoredTrace>> GetTraces(const TenantId& tenant,
                                              std::span<const TraceId> ids) override;
-  Status ScanSummaries(const TenantId& tenant, const TimeRange& range, bool include_open,
+  Status ScanSummaries(const TenantId& tenant, const ScanRequest& request,
                        const SummaryVisitor& visit) override;
+  Result<std::vector<SummaryRecord>> GetSummaries(const TenantId& tenant,
+                                                  std::span<const TraceId> ids,
+                                                  bool want_detail) override;
   void AddSealObserver(SealObserver* observer) override { observers_.push_back(observer); }
   Status Start() override;
   StoreStats Stats() const override;
@@ -214,6 +217,8 @@ class EmbeddedStore final : public Store {
     std::shared_ptr<const SealedRow> memrow;  // set when it is in the memtable or flushing
     std::vector<std::string> documents;
     model::TraceSummary summary;
+    std::string detail;  // encoded; empty when not loaded or not stored
+    std::vector<model::GroupMatch> groups;
     uint64_t seal_lsn = 0;
     int64_t first_arrival_nanos = 0;
     uint64_t min_unflushed_lsn = 0;
@@ -234,9 +239,16 @@ class EmbeddedStore final : public Store {
   Status LoadBlocks();
   Status Recover();
   void ApplyDocument(const TraceKey& key, OpenDoc doc, int64_t now_mono);
-  Result<std::optional<PreviousRevision>> FindPrevious(const TraceKey& key, bool load_documents);
+  // What FindPrevious reads besides where the revision lives and its number.
+  enum class Load : uint8_t { kRevision, kSummary, kEverything };
+  Result<std::optional<PreviousRevision>> FindPrevious(const TraceKey& key, Load load);
   Result<std::optional<PreviousRevision>> FindInBlocks(const BlockSet& blocks, const TraceKey& key,
-                                                       bool load_documents);
+                                                       Load load);
+  // The detail of a revision: decoded when stored, else computed from its documents.
+  model::TraceDetail DetailOf(std::string_view encoded, const std::vector<std::string>& documents);
+  // The current summary of one open trace merged with its sealed revision (partial).
+  Result<SummaryRecord> OpenSummary(const TraceKey& key, const std::vector<OpenDoc>& open_docs,
+                                    bool want_detail);
   Result<std::shared_ptr<BlockHandle>> WriteBlock(const BlockBuilder& builder);
   std::shared_ptr<const BlockSet> BlockSnapshot() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -436,7 +448,7 @@ Status EmbeddedStore::Recover() {
     auto it = sealed_lsn.find(key);
     if (it == sealed_lsn.end()) {
       uint64_t seal_lsn = 0;
-      auto previous = FindInBlocks(*blocks, key, /*load_documents=*/false);
+      auto previous = FindInBlocks(*blocks, key, Load::kRevision);
       if (previous.ok() && previous->has_value()) seal_lsn = (*previous)->seal_lsn;
       it = sealed_lsn.emplace(key, seal_lsn).first;
     }
@@ -630,7 +642,7 @@ void EmbeddedStore::SealerLoop() {
 }
 
 Result<std::optional<EmbeddedStore::PreviousRevision>> EmbeddedStore::FindInBlocks(
-    const BlockSet& blocks, const TraceKey& key, bool load_documents) {
+    const BlockSet& blocks, const TraceKey& key, Load load) {
   uint32_t epoch = key.id.epoch_seconds();
   for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) {
     BlockReader& reader = *(*it)->reader;
@@ -651,10 +663,15 @@ Result<std::optional<EmbeddedStore::PreviousRevision>> EmbeddedStore::FindInBloc
       previous.block_ref = RowRef{(*it)->seq, row};
       previous.seal_lsn = columns->seal_lsns[row];
       previous.first_arrival_nanos = columns->first_arrival_nanos[row];
-      if (load_documents) {
-        RG_ASSIGN_OR_RETURN(previous.documents, reader.ReadDocuments(row));
+      if (load != Load::kRevision) {
         RG_ASSIGN_OR_RETURN(previous.summary, reader.ReadSummary(row));
-      } else {
+        previous.detail = std::string(reader.EncodedDetail(*columns, row));
+        auto groups = columns->groups(row);
+        previous.groups.assign(groups.begin(), groups.end());
+      }
+      if (load == Load::kEverything) {
+        RG_ASSIGN_OR_RETURN(previous.documents, reader.ReadDocuments(row));
+      } else if (load == Load::kRevision) {
         previous.summary.revision = columns->revisions[row];
       }
       return std::optional<PreviousRevision>(std::move(previous));
@@ -664,7 +681,7 @@ Result<std::optional<EmbeddedStore::PreviousRevision>> EmbeddedStore::FindInBloc
 }
 
 Result<std::optional<EmbeddedStore::PreviousRevision>> EmbeddedStore::FindPrevious(
-    const TraceKey& key, bool load_documents) {
+    const TraceKey& key, Load load) {
   std::shared_ptr<const BlockSet> blocks;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -680,8 +697,12 @@ Result<std::optional<EmbeddedStore::PreviousRevision>> EmbeddedStore::FindPrevio
       PreviousRevision previous;
       previous.memrow = memrow;
       previous.block_ref = flushing_ref;
-      previous.documents = memrow->row.documents;
+      if (load == Load::kEverything) previous.documents = memrow->row.documents;
       previous.summary = memrow->row.summary;
+      if (load != Load::kRevision) {
+        previous.detail = memrow->row.detail;
+        previous.groups = memrow->row.groups;
+      }
       previous.seal_lsn = memrow->row.seal_lsn;
       previous.first_arrival_nanos = memrow->row.first_arrival_nanos;
       previous.min_unflushed_lsn = memrow->min_unflushed_lsn;
@@ -689,7 +710,7 @@ Result<std::optional<EmbeddedStore::PreviousRevision>> EmbeddedStore::FindPrevio
     }
     blocks = blocks_;
   }
-  return FindInBlocks(*blocks, key, load_documents);
+  return FindInBlocks(*blocks, key, load);
 }
 
 void EmbeddedStore::SealRound(bool seal_everything, bool force_flush) {
@@ -737,7 +758,7 @@ void EmbeddedStore::SealRound(bool seal_everything, bool force_flush) {
   }
 
   for (Candidate& candidate : candidates) {
-    auto previous_or = FindPrevious(candidate.key, /*load_documents=*/true);
+    auto previous_or = FindPrevious(candidate.key, Load::kEverything);
     if (!previous_or.ok()) {
       corruptions_->Add();
       RG_LOG(kError, "store: reading the previous revision of {}: {}", candidate.key.id.ToString(),
@@ -793,6 +814,11 @@ void EmbeddedStore::SealRound(bool seal_everything, bool force_flush) {
     }
     current.summary = model::ComputeTraceSummary(current.trace_id, current.segments);
     current.summary.revision = current.revision;
+    current.detail = model::ComputeTraceDetail(current.segments);
+    model::AddInferredServiceIds(current.detail, &current.summary);
+    if (options_.classifier) {
+      current.groups = options_.classifier(current.tenant, current.summary, current.detail);
+    }
 
     TraceRevision previous_revision;
     if (previous) {
@@ -802,6 +828,10 @@ void EmbeddedStore::SealRound(bool seal_everything, bool force_flush) {
       previous_revision.documents = std::move(previous_docs);
       previous_revision.segments = std::move(previous_segments);
       previous_revision.summary = previous->summary;
+      previous_revision.detail = previous->detail.empty()
+                                     ? model::ComputeTraceDetail(previous_revision.segments)
+                                     : DetailOf(previous->detail, {});
+      previous_revision.groups = previous->groups;
     }
     for (SealObserver* observer : observers_) {
       observer->OnSeal(previous ? &previous_revision : nullptr, current);
@@ -812,6 +842,8 @@ void EmbeddedStore::SealRound(bool seal_everything, bool force_flush) {
     auto sealed = std::make_shared<SealedRow>();
     sealed->row.tenant = current.tenant;
     sealed->row.summary = std::move(current.summary);
+    model::EncodeTraceDetail(current.detail, &sealed->row.detail);
+    sealed->row.groups = std::move(current.groups);
     sealed->row.seal_lsn = seal_lsn;
     sealed->row.first_arrival_nanos =
         previous ? previous->first_arrival_nanos : candidate.first_arrival_nanos;
@@ -1024,7 +1056,7 @@ Result<std::vector<StoredTrace>> EmbeddedStore::GetTraces(const TenantId& tenant
       std::lock_guard<std::mutex> lock(mu_);
       if (auto it = open_.find(key); it != open_.end()) open_docs = it->second.docs;
     }
-    RG_ASSIGN_OR_RETURN(auto previous, FindPrevious(key, /*load_documents=*/true));
+    RG_ASSIGN_OR_RETURN(auto previous, FindPrevious(key, Load::kEverything));
     if (!previous && open_docs.empty()) continue;
     StoredTrace trace;
     trace.trace_id = id;
@@ -1056,59 +1088,192 @@ Result<std::vector<StoredTrace>> EmbeddedStore::GetTraces(const TenantId& tenant
   return result;
 }
 
-Status EmbeddedStore::ScanSummaries(const TenantId& tenant, const TimeRange& range,
-                                    bool include_open, const SummaryVisitor& visit) {
-  auto overlaps = [&](double start, double end) {
-    return start <= range.end_seconds && end >= range.start_seconds;
-  };
+model::TraceDetail EmbeddedStore::DetailOf(std::string_view encoded,
+                                           const std::vector<std::string>& documents) {
+  if (!encoded.empty()) {
+    auto decoded = model::DecodeTraceDetail(encoded);
+    if (decoded.ok()) return std::move(decoded).value();
+    corruptions_->Add();
+    RG_LOG(kError, "store: stored trace detail: {}", decoded.error().ToString());
+  }
+  std::vector<model::SegmentDocument> segments;
+  for (const std::string& raw : documents) {
+    auto parsed = options_.parser(raw);
+    if (parsed.ok()) segments.push_back(std::move(parsed).value());
+  }
+  return model::ComputeTraceDetail(segments);
+}
+
+Result<SummaryRecord> EmbeddedStore::OpenSummary(const TraceKey& key,
+                                                 const std::vector<OpenDoc>& open_docs,
+                                                 bool want_detail) {
+  RG_ASSIGN_OR_RETURN(auto previous, FindPrevious(key, Load::kEverything));
+  std::vector<DocRef> refs;
+  std::vector<model::SegmentDocument> parsed_previous;
+  if (previous) {
+    for (const std::string& raw : previous->documents) {
+      auto parsed = options_.parser(raw);
+      if (parsed.ok()) refs.push_back(DocRef{parsed->entity.id, parsed->entity.in_progress, &raw});
+    }
+  }
+  for (const OpenDoc& doc : open_docs) {
+    refs.push_back(DocRef{doc.id, doc.in_progress, doc.raw.get()});
+  }
+  std::vector<model::SegmentDocument> segments;
+  for (const std::string* raw : Deduplicate(refs)) {
+    auto parsed = options_.parser(*raw);
+    if (parsed.ok()) segments.push_back(std::move(parsed).value());
+  }
+  SummaryRecord record;
+  record.is_open = true;
+  record.summary = model::ComputeTraceSummary(key.id, segments);
+  record.summary.is_partial = true;
+  record.summary.revision = previous ? previous->summary.revision : 0;
+  record.detail = model::ComputeTraceDetail(segments);
+  model::AddInferredServiceIds(record.detail, &record.summary);
+  if (options_.classifier) {
+    record.groups = options_.classifier(key.tenant, record.summary, record.detail);
+  }
+  if (!want_detail) record.detail = model::TraceDetail();
+  return record;
+}
+
+namespace {
+
+// Whether a trace with these times is selected by `request` (see TimeRangeKind).
+bool Selected(const ScanRequest& request, const TraceId& id, double start, double end) {
+  const TimeRange& range = request.range;
+  switch (request.kind) {
+    case TimeRangeKind::kTraceId: {
+      double epoch = id.epoch_seconds();
+      return epoch >= range.start_seconds && epoch < range.end_seconds;
+    }
+    case TimeRangeKind::kEvent:
+      return start < range.end_seconds && end >= range.start_seconds;
+    case TimeRangeKind::kService:
+      return end >= range.start_seconds && end < range.end_seconds;
+  }
+  return false;
+}
+
+// Whether a block with these statistics may hold a selected trace.
+bool BlockSelected(const ScanRequest& request, const block::BlockStats& stats) {
+  const TimeRange& range = request.range;
+  switch (request.kind) {
+    case TimeRangeKind::kTraceId:
+      // Random (W3C-style) ids have epoch 0 in some rows: only a real epoch range prunes.
+      if (stats.min_trace_epoch == 0) return true;
+      return stats.max_trace_epoch >= range.start_seconds &&
+             stats.min_trace_epoch < range.end_seconds;
+    case TimeRangeKind::kEvent:
+      return stats.min_start < range.end_seconds && stats.max_end >= range.start_seconds;
+    case TimeRangeKind::kService:
+      return stats.max_end >= range.start_seconds;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status EmbeddedStore::ScanSummaries(const TenantId& tenant, const ScanRequest& request,
+                                    const SummaryVisitor& visit) {
   std::vector<std::shared_ptr<const SealedRow>> memrows;
   std::shared_ptr<const BlockSet> blocks;
-  std::vector<std::pair<TraceId, std::vector<OpenDoc>>> open_traces;
+  std::vector<std::pair<TraceKey, std::vector<OpenDoc>>> open_traces;
   {
     std::lock_guard<std::mutex> lock(mu_);
     memrows.assign(memtable_.rbegin(), memtable_.rend());
     memrows.insert(memrows.end(), flushing_.rbegin(), flushing_.rend());
     blocks = blocks_;
-    if (include_open) {
+    if (request.include_open) {
       for (const auto& [key, trace] : open_) {
-        if (key.tenant == tenant) open_traces.emplace_back(key.id, trace.docs);
+        if (key.tenant == tenant) open_traces.emplace_back(key, trace.docs);
       }
     }
   }
-  if (include_open) {
-    for (auto& [id, docs] : open_traces) {
-      std::vector<model::SegmentDocument> segments;
-      for (const OpenDoc& doc : docs) {
-        auto parsed = options_.parser(*doc.raw);
-        if (parsed.ok()) segments.push_back(std::move(parsed).value());
-      }
-      model::TraceSummary summary = model::ComputeTraceSummary(id, segments);
-      summary.is_partial = true;
-      summary.revision = 0;
-      if (!overlaps(summary.start_time, summary.end_time)) continue;
-      if (!visit(SummaryRow{&tenant, &summary, true})) return Status();
-    }
+  // Every trace is visited once: open ones in their merged form, then sealed rows of
+  // traces not seen yet. A revision sealed during the scan may sit both in the memtable
+  // snapshot and in a block written since: the first one seen (the newer) wins.
+  std::unordered_set<TraceId, model::TraceIdHash> seen;
+  for (auto& [key, docs] : open_traces) {
+    RG_ASSIGN_OR_RETURN(SummaryRecord record, OpenSummary(key, docs, request.want_detail));
+    seen.insert(key.id);
+    const auto& summary = record.summary;
+    if (!Selected(request, key.id, summary.start_time, summary.end_time)) continue;
+    SummaryRow row{&tenant, &summary, request.want_detail ? &record.detail : nullptr, record.groups,
+                   true};
+    if (!visit(row)) return Status();
   }
+  model::TraceDetail detail;
   for (const auto& sealed : memrows) {
     if (sealed->row.tenant != tenant) continue;
     const auto& summary = sealed->row.summary;
-    if (!overlaps(summary.start_time, summary.end_time)) continue;
-    if (!visit(SummaryRow{&sealed->row.tenant, &summary, false})) return Status();
+    if (!seen.insert(summary.id).second) continue;
+    if (!Selected(request, summary.id, summary.start_time, summary.end_time)) continue;
+    if (request.want_detail) detail = DetailOf(sealed->row.detail, sealed->row.documents);
+    SummaryRow row{&sealed->row.tenant, &summary, request.want_detail ? &detail : nullptr,
+                   sealed->row.groups, false};
+    if (!visit(row)) return Status();
   }
   for (auto it = blocks->rbegin(); it != blocks->rend(); ++it) {
     BlockReader& reader = *(*it)->reader;
-    const auto& stats = reader.stats();
-    if (stats.min_start > range.end_seconds || stats.max_end < range.start_seconds) continue;
+    if (!BlockSelected(request, reader.stats())) continue;
     RG_ASSIGN_OR_RETURN(auto columns, reader.Columns());
-    for (uint32_t row = 0; row < stats.row_count; ++row) {
+    for (uint32_t row = 0; row < reader.stats().row_count; ++row) {
       if (columns->tenant(row) != tenant) continue;
-      if (!overlaps(columns->start_times[row], columns->end_times[row])) continue;
+      const TraceId& id = columns->trace_ids[row];
+      if (!Selected(request, id, columns->start_times[row], columns->end_times[row])) continue;
       if (IsObsolete((*it)->seq, row)) continue;
+      if (!seen.empty() && seen.count(id) != 0) continue;
       RG_ASSIGN_OR_RETURN(model::TraceSummary summary, reader.ReadSummary(row));
-      if (!visit(SummaryRow{&columns->tenant(row), &summary, false})) return Status();
+      if (request.want_detail) {
+        std::string_view encoded = reader.EncodedDetail(*columns, row);
+        if (encoded.empty()) {
+          RG_ASSIGN_OR_RETURN(auto documents, reader.ReadDocuments(row));
+          detail = DetailOf({}, documents);
+        } else {
+          detail = DetailOf(encoded, {});
+        }
+      }
+      SummaryRow visit_row{&columns->tenant(row), &summary, request.want_detail ? &detail : nullptr,
+                           columns->groups(row), false};
+      if (!visit(visit_row)) return Status();
     }
   }
   return Status();
+}
+
+Result<std::vector<SummaryRecord>> EmbeddedStore::GetSummaries(const TenantId& tenant,
+                                                               std::span<const TraceId> ids,
+                                                               bool want_detail) {
+  std::vector<SummaryRecord> result;
+  for (const TraceId& id : ids) {
+    TraceKey key{tenant, id};
+    std::vector<OpenDoc> open_docs;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = open_.find(key); it != open_.end()) open_docs = it->second.docs;
+    }
+    if (!open_docs.empty()) {
+      RG_ASSIGN_OR_RETURN(SummaryRecord record, OpenSummary(key, open_docs, want_detail));
+      result.push_back(std::move(record));
+      continue;
+    }
+    RG_ASSIGN_OR_RETURN(auto previous, FindPrevious(key, Load::kSummary));
+    if (!previous) continue;
+    SummaryRecord record;
+    record.summary = std::move(previous->summary);
+    record.groups = std::move(previous->groups);
+    if (want_detail) {
+      if (previous->detail.empty()) {
+        RG_ASSIGN_OR_RETURN(previous, FindPrevious(key, Load::kEverything));
+        if (!previous) continue;
+      }
+      record.detail = DetailOf(previous->detail, previous->documents);
+    }
+    result.push_back(std::move(record));
+  }
+  return result;
 }
 
 StoreStats EmbeddedStore::Stats() const {

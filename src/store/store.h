@@ -20,8 +20,10 @@
 #include "base/result.h"
 #include "base/stats.h"
 #include "base/status.h"
+#include "model/group_match.h"
 #include "model/segment.h"
 #include "model/tenant.h"
+#include "model/trace_detail.h"
 #include "model/trace_id.h"
 #include "model/trace_summary.h"
 
@@ -63,6 +65,9 @@ struct TraceRevision {
   std::vector<std::string> documents;            // raw, deduplicated by id
   std::vector<model::SegmentDocument> segments;  // parsed, parallel to documents
   model::TraceSummary summary;
+  model::TraceDetail detail;
+  // The groups this revision matched when it was sealed (EmbeddedStoreOptions::classifier).
+  std::vector<model::GroupMatch> groups;
 };
 
 // Observes every sealed or resealed trace. Invoked on the sealer thread in seal order;
@@ -86,20 +91,44 @@ struct StoredTrace {
   std::vector<std::string> documents;  // raw, deduplicated by id (complete beats in-progress)
 };
 
-// A summary row handed to scans.
+// A summary row handed to scans. Pointers are valid during the visit only.
 struct SummaryRow {
   const model::TenantId* tenant;
   const model::TraceSummary* summary;
+  const model::TraceDetail* detail;  // set iff ScanRequest::want_detail
+  std::span<const model::GroupMatch> groups;
   bool is_open;  // computed from unsealed documents (partial)
 };
 
+// Which time of a trace a scan's range selects on (GetTraceSummaries' TimeRangeType).
+enum class TimeRangeKind : uint8_t {
+  kTraceId,  // the epoch in the trace id lies in [start, end)
+  kEvent,    // the trace was active in the range: [StartTime, end of last document] overlaps it
+  kService,  // the trace's last document end time lies in [start, end)
+};
+
 struct TimeRange {
-  double start_seconds = 0;  // inclusive
-  double end_seconds = 0;    // inclusive
+  double start_seconds = 0;
+  double end_seconds = 0;
+};
+
+struct ScanRequest {
+  TimeRange range;
+  TimeRangeKind kind = TimeRangeKind::kEvent;
+  bool include_open = false;  // also unsealed traces, as partial summaries
+  bool want_detail = false;   // fill SummaryRow::detail
 };
 
 // Returns false to stop the scan.
 using SummaryVisitor = std::function<bool(const SummaryRow&)>;
+
+// The current state of one trace, as GetSummaries returns it.
+struct SummaryRecord {
+  model::TraceSummary summary;
+  model::TraceDetail detail;  // filled iff want_detail
+  std::vector<model::GroupMatch> groups;
+  bool is_open = false;
+};
 
 struct StoreStats {
   uint64_t open_traces = 0;
@@ -130,10 +159,17 @@ class Store {
   virtual Result<std::vector<StoredTrace>> GetTraces(const model::TenantId& tenant,
                                                      std::span<const model::TraceId> ids) = 0;
 
-  // Visits the newest revision of every trace of `tenant` whose [start, end] overlaps
-  // `range`, newest-first by block, then the unsealed ones (is_open) if include_open.
-  virtual Status ScanSummaries(const model::TenantId& tenant, const TimeRange& range,
-                               bool include_open, const SummaryVisitor& visit) = 0;
+  // Visits, once per trace, the current summary of every trace of `tenant` that `request`
+  // selects: unsealed traces first (merged with their sealed revision, as partial) when
+  // include_open, then sealed ones, in no particular order. A trace sealed or resealed
+  // while the scan runs is seen in one of its revisions, never twice.
+  virtual Status ScanSummaries(const model::TenantId& tenant, const ScanRequest& request,
+                               const SummaryVisitor& visit) = 0;
+
+  // The current summaries of the given traces (absent ones are skipped), in `ids` order.
+  virtual Result<std::vector<SummaryRecord>> GetSummaries(const model::TenantId& tenant,
+                                                          std::span<const model::TraceId> ids,
+                                                          bool want_detail) = 0;
 
   // Registers an observer; only before Start(). `observer` must outlive the store.
   virtual void AddSealObserver(SealObserver* observer) = 0;
@@ -158,11 +194,19 @@ class Store {
 // Parses a raw document; injected so that the store stays below parse/ in the layering.
 using DocumentParser = std::function<Result<model::SegmentDocument>(std::string_view raw)>;
 
+// Decides which groups a trace revision belongs to; called on the sealer thread for every
+// seal, so it must be thread-safe and fast. Injected (like the parser) by the groups
+// component, which the store cannot depend on.
+using GroupClassifier = std::function<std::vector<model::GroupMatch>(
+    const model::TenantId& tenant, const model::TraceSummary& summary,
+    const model::TraceDetail& detail)>;
+
 struct EmbeddedStoreOptions {
   std::string data_dir;
   FileSystem* file_system = nullptr;               // nullptr: the posix file system
   Clock* clock = nullptr;                          // nullptr: the real clock
   DocumentParser parser;                           // required
+  GroupClassifier classifier;                      // optional: no group memberships
   StatsRegistry* stats = nullptr;                  // optional
   std::chrono::milliseconds quiet_period{2000};    // seal a trace after this long without news
   std::chrono::seconds retention{30 * 24 * 3600};  // drop arrival partitions older than this

@@ -70,6 +70,13 @@ class EmbeddedStoreTest : public ::testing::Test {
     };
     options.max_trace_bytes = max_trace_bytes;
     options.zstd_level = 1;
+    // Group 7 (filter version 3) holds the traces whose entry point is svc-1.
+    options.classifier = [](const model::TenantId&, const model::TraceSummary& summary,
+                            const model::TraceDetail&) {
+      std::vector<model::GroupMatch> groups;
+      if (summary.entry_point && summary.entry_point->name == "svc-1") groups.push_back({7, 3});
+      return groups;
+    };
     auto store = OpenEmbeddedStore(std::move(options));
     EXPECT_TRUE(store.ok()) << store.error().ToString();
     (*store)->AddSealObserver(&observer_);
@@ -119,7 +126,7 @@ TEST_F(EmbeddedStoreTest, StoresReadsSealsAndFlushes) {
   EXPECT_EQ(Documents(*store, 1), (std::vector<std::string>{a, b}));
   std::vector<model::TraceSummary> seen;
   ASSERT_TRUE(store
-                  ->ScanSummaries("000000000000", TimeRange{1795497400, 1795497500}, false,
+                  ->ScanSummaries("000000000000", ScanRequest{TimeRange{1795497400, 1795497500}},
                                   [&](const SummaryRow& row) {
                                     seen.push_back(*row.summary);
                                     return true;
@@ -155,7 +162,7 @@ TEST_F(EmbeddedStoreTest, LateDocumentReopensAndNewestRevisionWins) {
   EXPECT_EQ(observer_.events, (std::vector<std::pair<uint32_t, uint32_t>>{{0, 1}, {1, 2}}));
   int rows = 0;
   ASSERT_TRUE(store
-                  ->ScanSummaries("000000000000", TimeRange{0, 2e9}, false,
+                  ->ScanSummaries("000000000000", ScanRequest{TimeRange{0, 2e9}},
                                   [&](const SummaryRow& row) {
                                     ++rows;
                                     EXPECT_EQ(row.summary->revision, 2u);
@@ -169,10 +176,106 @@ TEST_F(EmbeddedStoreTest, LateDocumentReopensAndNewestRevisionWins) {
   store = Open();
   rows = 0;
   ASSERT_TRUE(store
-                  ->ScanSummaries("000000000000", TimeRange{0, 2e9}, false,
+                  ->ScanSummaries("000000000000", ScanRequest{TimeRange{0, 2e9}},
                                   [&](const SummaryRow&) { return ++rows, true; })
                   .ok());
   EXPECT_EQ(rows, 1);
+  ASSERT_TRUE(store->Shutdown().ok());
+}
+
+std::vector<SummaryRecord> Scan(Store& store, ScanRequest request) {
+  std::vector<SummaryRecord> rows;
+  Status status = store.ScanSummaries("000000000000", request, [&](const SummaryRow& row) {
+    SummaryRecord record;
+    record.summary = *row.summary;
+    if (row.detail != nullptr) record.detail = *row.detail;
+    record.groups.assign(row.groups.begin(), row.groups.end());
+    record.is_open = row.is_open;
+    rows.push_back(std::move(record));
+    return true;
+  });
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  return rows;
+}
+
+bool HasInferredNode(const model::TraceDetail& detail, const std::string& name) {
+  for (const auto& node : detail.nodes) {
+    if (node.kind == model::NodeKind::kInferred && node.id.name == name) return true;
+  }
+  return false;
+}
+
+TEST_F(EmbeddedStoreTest, KeepsDetailAndGroupsAndSelectsByTimeRangeKind) {
+  auto store = Open();
+  // svc-1 calls a remote "backend" (an inferred node) and is called by nobody: the root.
+  std::string root = SegmentJson(
+      3, 1, 1795497420.5, false, nullptr,
+      R"(,"subsegments":[{"id":"00000000000000aa","name":"backend","namespace":"remote",)"
+      R"("start_time":1795497420.6,"end_time":1795497420.7}])");
+  ASSERT_TRUE(AppendSync(*store, {root}).status.ok());
+  ScanRequest everything{TimeRange{0, 2e9}};
+  everything.include_open = true;
+  everything.want_detail = true;
+  // Unsealed: searchable as partial, with its detail and groups.
+  auto rows = Scan(*store, everything);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_TRUE(rows[0].is_open);
+  EXPECT_TRUE(rows[0].summary.is_partial);
+  EXPECT_TRUE(HasInferredNode(rows[0].detail, "backend"));
+  EXPECT_EQ(rows[0].groups, (std::vector<model::GroupMatch>{{7, 3}}));
+
+  ASSERT_TRUE(store->FlushAll().ok());
+  rows = Scan(*store, everything);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_FALSE(rows[0].is_open);
+  EXPECT_FALSE(rows[0].summary.is_partial);
+  EXPECT_TRUE(HasInferredNode(rows[0].detail, "backend"));
+  EXPECT_EQ(rows[0].groups, (std::vector<model::GroupMatch>{{7, 3}}));
+  // ServiceIds lists the inferred node too (xray-semantics.md §2.3).
+  bool backend_listed = false;
+  for (const auto& service : rows[0].summary.service_ids)
+    backend_listed |= service.name == "backend";
+  EXPECT_TRUE(backend_listed);
+  // Without want_detail no detail is decoded.
+  EXPECT_TRUE(Scan(*store, ScanRequest{TimeRange{0, 2e9}})[0].detail.nodes.empty());
+
+  // The trace id's epoch is 0x6b051e77 = 1795497591; the trace ran 1795497420.5-1795497421.0.
+  auto count = [&](TimeRangeKind kind, double start, double end) {
+    ScanRequest request{TimeRange{start, end}, kind};
+    return Scan(*store, request).size();
+  };
+  EXPECT_EQ(count(TimeRangeKind::kTraceId, 1795497591, 1795497592), 1u);
+  EXPECT_EQ(count(TimeRangeKind::kTraceId, 1795497420, 1795497421), 0u);
+  EXPECT_EQ(count(TimeRangeKind::kTraceId, 1795497592, 1795497600), 0u);  // half-open
+  EXPECT_EQ(count(TimeRangeKind::kEvent, 1795497420, 1795497420.6), 1u);
+  EXPECT_EQ(count(TimeRangeKind::kEvent, 1795497591, 1795497592), 0u);
+  EXPECT_EQ(count(TimeRangeKind::kService, 1795497421, 1795497422), 1u);
+  EXPECT_EQ(count(TimeRangeKind::kService, 1795497420, 1795497421), 0u);
+
+  // The block keeps both columns across a restart.
+  ASSERT_TRUE(store->Shutdown().ok());
+  store = Open();
+  auto id = *model::TraceId::Parse(TraceIdText(3));
+  auto records = store->GetSummaries("000000000000", std::span<const model::TraceId>(&id, 1), true);
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_TRUE(HasInferredNode((*records)[0].detail, "backend"));
+  EXPECT_EQ((*records)[0].groups, (std::vector<model::GroupMatch>{{7, 3}}));
+  EXPECT_EQ((*records)[0].summary.revision, 1u);
+
+  // A late document makes the trace open again: one row, merged and partial, revision 1 kept
+  // until it is resealed as revision 2.
+  std::string late = SegmentJson(3, 4, 1795497420.8, false, "0000000000000001");
+  ASSERT_TRUE(AppendSync(*store, {late}).status.ok());
+  rows = Scan(*store, everything);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_TRUE(rows[0].is_open);
+  EXPECT_EQ(rows[0].summary.segment_count, 2u);
+  ASSERT_TRUE(store->FlushAll().ok());
+  rows = Scan(*store, everything);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].summary.revision, 2u);
+  EXPECT_EQ(rows[0].summary.segment_count, 2u);
   ASSERT_TRUE(store->Shutdown().ok());
 }
 

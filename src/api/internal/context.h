@@ -14,6 +14,7 @@ namespace roentgen::api::internal {
 struct Services {
   ApiOptions options;
   store::Store* store;
+  store::Catalog* catalog;
   StatsRegistry* stats;
   Clock* clock;
   // Telemetry reported by aws-xray-daemon instances (PutTelemetryRecords).

@@ -116,6 +116,13 @@ std::string BlockBuilder::Finish() const {
     std::string summary;
     EncodeSummary(s, &summary);
     coding::PutLengthPrefixed(&columns[ColumnId::kSummary], summary);
+    coding::PutLengthPrefixed(&columns[ColumnId::kDetail], row.detail);
+    std::string& groups = columns[ColumnId::kGroups];
+    coding::PutVarint32(&groups, static_cast<uint32_t>(row.groups.size()));
+    for (const model::GroupMatch& match : row.groups) {
+      coding::PutVarint32(&groups, match.group_id);
+      coding::PutVarint32(&groups, match.version);
+    }
   }
 
   SectionFileWriter file(kHeaderMagic, kFormatVersion);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "model/group_match.h"
 #include "model/tenant.h"
 #include "model/trace_summary.h"
 
@@ -23,6 +24,8 @@ struct RowRef {
 struct BlockRow {
   model::TenantId tenant;
   model::TraceSummary summary;  // summary.revision is the revision
+  std::string detail;           // model::EncodeTraceDetail of the revision
+  std::vector<model::GroupMatch> groups;
   uint64_t seal_lsn = 0;
   int64_t first_arrival_nanos = 0;
   bool limit_exceeded = false;

@@ -41,6 +41,8 @@ enum class ColumnId : uint16_t {
   kDocCount = 9,      // varint: documents of this row in the doc chunks
   kSummary = 10,      // length-prefixed serialized TraceSummary (summary_codec.h)
   kTraceBytes = 11,   // varint: raw bytes of the row's documents
+  kDetail = 12,       // length-prefixed model::EncodeTraceDetail (empty: not computed)
+  kGroups = 13,       // varint count, then (group id, version) varint pairs
 };
 
 enum RowFlags : uint8_t {

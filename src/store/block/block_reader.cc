@@ -23,7 +23,8 @@ size_t BlockReader::cached_bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
   size_t bytes = index_ ? index_->size() : 0;
   if (columns_) {
-    bytes += columns_->summaries.size() + size_t{stats_.row_count} * 80;  // scalar columns
+    bytes += columns_->summaries.size() + columns_->details.size() +
+             columns_->group_matches.size() * 8 + size_t{stats_.row_count} * 84;  // scalar columns
   }
   return bytes;
 }
@@ -206,6 +207,40 @@ Result<std::shared_ptr<const BlockColumns>> BlockReader::Columns() {
       if (!coding::GetLengthPrefixed(&in, &summary)) return bad("summary");
     }
   }
+  {
+    RG_ASSIGN_OR_RETURN(columns->details, load(ColumnId::kDetail));
+    if (!columns->details.empty()) {
+      std::string_view in(columns->details);
+      columns->detail_offsets.reserve(rows);
+      for (uint32_t row = 0; row < rows; ++row) {
+        columns->detail_offsets.push_back(
+            static_cast<uint32_t>(columns->details.size() - in.size()));
+        std::string_view detail;
+        if (!coding::GetLengthPrefixed(&in, &detail)) return bad("detail");
+      }
+    }
+  }
+  {
+    RG_ASSIGN_OR_RETURN(std::string bytes, load(ColumnId::kGroups));
+    if (!bytes.empty()) {
+      std::string_view in(bytes);
+      columns->group_offsets.reserve(rows + 1);
+      columns->group_offsets.push_back(0);
+      for (uint32_t row = 0; row < rows; ++row) {
+        uint32_t count = 0;
+        if (!coding::GetVarint32(&in, &count) || count > in.size() / 2) return bad("groups");
+        for (uint32_t idx = 0; idx < count; ++idx) {
+          model::GroupMatch match;
+          if (!coding::GetVarint32(&in, &match.group_id) ||
+              !coding::GetVarint32(&in, &match.version)) {
+            return bad("groups");
+          }
+          columns->group_matches.push_back(match);
+        }
+        columns->group_offsets.push_back(static_cast<uint32_t>(columns->group_matches.size()));
+      }
+    }
+  }
   columns_ = std::move(columns);
   return columns_;
 }
@@ -221,6 +256,15 @@ Result<model::TraceSummary> BlockReader::ReadSummary(uint32_t row) {
     return Corrupt("summary malformed");
   }
   return summary;
+}
+
+std::string_view BlockReader::EncodedDetail(const BlockColumns& columns, uint32_t row) const {
+  if (row >= columns.detail_offsets.size()) return {};
+  std::string_view in(columns.details);
+  in.remove_prefix(columns.detail_offsets[row]);
+  std::string_view encoded;
+  if (!coding::GetLengthPrefixed(&in, &encoded)) return {};
+  return encoded;
 }
 
 Result<std::vector<std::string>> BlockReader::ReadDocuments(uint32_t row) {

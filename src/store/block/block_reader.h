@@ -6,10 +6,13 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
+#include "model/group_match.h"
 #include "model/tenant.h"
 #include "model/trace_id.h"
 #include "model/trace_summary.h"
@@ -37,8 +40,18 @@ struct BlockColumns {
   std::vector<uint8_t> flags;  // RowFlags
   std::vector<uint32_t> doc_counts;
   std::vector<uint64_t> trace_bytes;
-  std::string summaries;                  // the decompressed kSummary column
-  std::vector<uint32_t> summary_offsets;  // per row: offset of its length-prefixed summary
+  std::string summaries;                         // the decompressed kSummary column
+  std::vector<uint32_t> summary_offsets;         // per row: offset of its length-prefixed summary
+  std::string details;                           // the decompressed kDetail column (may be empty)
+  std::vector<uint32_t> detail_offsets;          // per row, or empty when the block has no details
+  std::vector<model::GroupMatch> group_matches;  // every row's groups, concatenated
+  std::vector<uint32_t> group_offsets;           // rows + 1 entries into group_matches
+
+  std::span<const model::GroupMatch> groups(uint32_t row) const {
+    if (group_offsets.empty()) return {};
+    return std::span<const model::GroupMatch>(group_matches)
+        .subspan(group_offsets[row], group_offsets[row + 1] - group_offsets[row]);
+  }
 
   const std::string& tenant(uint32_t row) const { return tenants[tenant_codes[row]]; }
 };
@@ -65,6 +78,9 @@ class BlockReader {
   Result<std::shared_ptr<const BlockColumns>> Columns();
   // The row's summary. REQUIRES: row < stats().row_count.
   Result<model::TraceSummary> ReadSummary(uint32_t row);
+  // The row's encoded TraceDetail, or an empty view when the block does not have it. Valid
+  // while `columns` is held.
+  std::string_view EncodedDetail(const BlockColumns& columns, uint32_t row) const;
   // The row's raw documents, in stored order.
   Result<std::vector<std::string>> ReadDocuments(uint32_t row);
   // (row of this block, row of an older block it replaces).
