@@ -27,10 +27,11 @@ struct Operation {
 };
 
 // X-Ray operations served so far. Paths are case-sensitive, as AWS's are.
-constexpr std::array<Operation, 3> kXRayOperations = {{
+constexpr std::array<Operation, 4> kXRayOperations = {{
     {"/TraceSegments", "PutTraceSegments", &internal::PutTraceSegments},
     {"/Traces", "BatchGetTraces", &internal::BatchGetTraces},
     {"/TelemetryRecords", "PutTelemetryRecords", &internal::PutTelemetryRecords},
+    {"/TraceSummaries", "GetTraceSummaries", &internal::GetTraceSummaries},
 }};
 
 http::Response TextResponse(int status, std::string content_type, std::string body) {
@@ -56,6 +57,8 @@ ApiRouter::ApiRouter(ApiOptions options, const ApiDependencies& dependencies)
   s.stats = dependencies.stats;
   s.clock = dependencies.clock;
   StatsRegistry& stats = *dependencies.stats;
+  s.summary_snapshots = std::make_shared<internal::SummarySnapshots>(
+      *s.clock, s.options.summary_snapshot_bytes, s.options.summary_snapshot_idle_expiry);
   s.telemetry_records = &stats.GetCounter("roentgen_daemon_telemetry_records_total",
                                           "PutTelemetryRecords records received from daemons.");
   constexpr std::string_view kTelemetryHelp =

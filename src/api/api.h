@@ -4,6 +4,7 @@
 // The API layer: every request that reaches Roentgen's TCP port goes through ApiRouter,
 // which dispatches on the URL layout of docs/url_layout.md (one table, api/operations.cc).
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -20,8 +21,14 @@ namespace roentgen::api {
 struct ApiOptions {
   model::TenantId default_tenant = std::string(model::kDefaultTenant);
   parse::ParseLimits parse_limits;
-  size_t max_documents_per_put = 10000;  // PutTraceSegments documents per call
-  size_t max_batch_get_ids = 5;          // BatchGetTraces ids per call (X-Ray's limit)
+  size_t max_documents_per_put = 10000;    // PutTraceSegments documents per call
+  size_t max_batch_get_ids = 5;            // BatchGetTraces ids per call (X-Ray's limit)
+  size_t trace_summaries_page_size = 100;  // GetTraceSummaries summaries per page
+  // Matches one GetTraceSummaries scan keeps for paging (32 bytes each); past it the last
+  // page's NextToken continues with a new scan below the last entry.
+  size_t max_summary_snapshot_traces = 1'000'000;
+  size_t summary_snapshot_bytes = 256u << 20;  // all pinned result sets together
+  std::chrono::seconds summary_snapshot_idle_expiry{900};
 };
 
 // What the router serves from; every pointer must outlive the router.

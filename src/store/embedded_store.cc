@@ -1200,6 +1200,8 @@ Status EmbeddedStore::ScanSummaries(const TenantId& tenant, const ScanRequest& r
     seen.insert(key.id);
     const auto& summary = record.summary;
     if (!Selected(request, key.id, summary.start_time, summary.end_time)) continue;
+    if (request.traces_selected != nullptr) ++*request.traces_selected;
+    if (request.prefilter && !request.prefilter(summary)) continue;
     SummaryRow row{&tenant, &summary, request.want_detail ? &record.detail : nullptr, record.groups,
                    true};
     if (!visit(row)) return Status();
@@ -1210,6 +1212,8 @@ Status EmbeddedStore::ScanSummaries(const TenantId& tenant, const ScanRequest& r
     const auto& summary = sealed->row.summary;
     if (!seen.insert(summary.id).second) continue;
     if (!Selected(request, summary.id, summary.start_time, summary.end_time)) continue;
+    if (request.traces_selected != nullptr) ++*request.traces_selected;
+    if (request.prefilter && !request.prefilter(summary)) continue;
     if (request.want_detail) detail = DetailOf(sealed->row.detail, sealed->row.documents);
     SummaryRow row{&sealed->row.tenant, &summary, request.want_detail ? &detail : nullptr,
                    sealed->row.groups, false};
@@ -1225,7 +1229,9 @@ Status EmbeddedStore::ScanSummaries(const TenantId& tenant, const ScanRequest& r
       if (!Selected(request, id, columns->start_times[row], columns->end_times[row])) continue;
       if (IsObsolete((*it)->seq, row)) continue;
       if (!seen.empty() && seen.count(id) != 0) continue;
+      if (request.traces_selected != nullptr) ++*request.traces_selected;
       RG_ASSIGN_OR_RETURN(model::TraceSummary summary, reader.ReadSummary(row));
+      if (request.prefilter && !request.prefilter(summary)) continue;
       if (request.want_detail) {
         std::string_view encoded = reader.EncodedDetail(*columns, row);
         if (encoded.empty()) {

@@ -117,6 +117,11 @@ struct ScanRequest {
   TimeRangeKind kind = TimeRangeKind::kEvent;
   bool include_open = false;  // also unsealed traces, as partial summaries
   bool want_detail = false;   // fill SummaryRow::detail
+  // When set, rows failing it are neither decoded further nor visited (a cheap summary-only
+  // test, e.g. query::ScanHints, run before the detail is decoded).
+  std::function<bool(const model::TraceSummary&)> prefilter;
+  // When set, incremented for every trace the time range selects (visited or not).
+  uint64_t* traces_selected = nullptr;
 };
 
 // Returns false to stop the scan.

@@ -1,12 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <functional>
+#include <memory>
+#include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "api/api.h"
+#include "api/internal/summary_snapshots.h"
 #include "base/stats.h"
 #include "http/http.h"
+#include "model/group_match.h"
 #include "parse/json_dom.h"
+#include "query/query.h"
 
 namespace roentgen::api::internal {
 
@@ -15,6 +23,14 @@ struct Services {
   ApiOptions options;
   store::Store* store;
   store::Catalog* catalog;
+  // GetTraceSummaries' pinned result sets.
+  std::shared_ptr<SummarySnapshots> summary_snapshots;
+  // Group lookups for filters (set by the groups wiring; unset: no groups exist).
+  std::function<bool(query::GroupKey key, std::string_view value)> group_exists;
+  // (name, ARN) of each membership that still names a group.
+  std::function<std::vector<std::pair<std::string, std::string>>(
+      const model::TenantId& tenant, std::span<const model::GroupMatch> groups)>
+      group_names;
   StatsRegistry* stats;
   Clock* clock;
   // Telemetry reported by aws-xray-daemon instances (PutTelemetryRecords).
@@ -43,5 +59,6 @@ std::optional<parse::JsonValue> ParseBodyObject(Call& call);
 void PutTraceSegments(Call call);
 void BatchGetTraces(Call call);
 void PutTelemetryRecords(Call call);
+void GetTraceSummaries(Call call);
 
 }  // namespace roentgen::api::internal
