@@ -25,7 +25,7 @@ ALLOWED = {
             "insights", "http"},
     "ingest": {"base", "model", "parse", "net", "http", "sampling", "store", "metrics"},
     "ui": {"base", "http"},
-    "cli": {"base"},
+    "cli": {"base", "model", "parse", "http"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/cli.h"
 #include "server/config.h"
 #include "server/server.h"
 
@@ -74,6 +75,25 @@ int main(int argc, char** argv) {
     serve->add_option("--" + std::string(spec.name), values[std::string(spec.name)], help)
         ->type_name(std::string(spec.kind));
   }
+  roentgen::cli::QueryOptions query_options;
+  CLI::App* query = app.add_subcommand(
+      "query", "Search traces with an X-Ray filter expression and print their summaries.");
+  query->add_option("expression", query_options.expression,
+                    "Filter expression (docs/query_language.md); empty: every trace.");
+  query->add_option("--since", query_options.since,
+                    "How far back from --end to search (90s, 15m, 1h, 7d). Default: 1h.");
+  query->add_option("--start", query_options.start,
+                    "Start of the range: epoch seconds or 2025-07-12T10:00:00Z (UTC).");
+  query->add_option("--end", query_options.end, "End of the range (as --start). Default: now.");
+  query->add_option("--group", query_options.group, "Only traces of this group.");
+  query
+      ->add_option("--time-range-type", query_options.time_range_type,
+                   "Which time the range applies to: TraceId, Event or Service. Default: Event.")
+      ->check(CLI::IsMember({"TraceId", "Event", "Service"}));
+  query->add_option("--limit", query_options.limit, "Print at most this many traces. Default: 50.");
+  query->add_flag("--json", query_options.json, "Print each TraceSummary as a JSON line.");
+  query->add_option("--endpoint", query_options.common.endpoint,
+                    "The Roentgen server's API. Default: http://127.0.0.1:2000.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -103,5 +123,6 @@ int main(int argc, char** argv) {
     }
     return roentgen::server::RunServe(config);
   }
+  if (query->parsed()) return roentgen::cli::RunQuery(query_options, std::cout, std::cerr);
   return 0;
 }
