@@ -119,7 +119,7 @@ struct ScanRequest {
   bool want_detail = false;   // fill SummaryRow::detail
   // When set, rows failing it are neither decoded further nor visited (a cheap summary-only
   // test, e.g. query::ScanHints, run before the detail is decoded).
-  std::function<bool(const model::TraceSummary&)> prefilter;
+  std::function<bool(const model::TraceSummary&)> prefilter = nullptr;
   // When set, incremented for every trace the time range selects (visited or not).
   uint64_t* traces_selected = nullptr;
 };
