@@ -9,8 +9,6 @@
 //   console              GET /console/ (GET / redirects there)
 //   operational          GET /healthz, GET /metrics
 
-#include <array>
-
 #include "api/errors.h"
 #include "api/internal/context.h"
 #include "base/logging.h"
@@ -27,12 +25,12 @@ struct Operation {
 };
 
 // X-Ray operations served so far. Paths are case-sensitive, as AWS's are.
-constexpr std::array<Operation, 4> kXRayOperations = {{
+constexpr Operation kXRayOperations[] = {
     {"/TraceSegments", "PutTraceSegments", &internal::PutTraceSegments},
     {"/Traces", "BatchGetTraces", &internal::BatchGetTraces},
     {"/TelemetryRecords", "PutTelemetryRecords", &internal::PutTelemetryRecords},
     {"/TraceSummaries", "GetTraceSummaries", &internal::GetTraceSummaries},
-}};
+};
 
 http::Response TextResponse(int status, std::string content_type, std::string body) {
   http::Response response;

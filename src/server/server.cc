@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -25,8 +26,9 @@ namespace roentgen::server {
 struct Server::Components {
   ServerConfig config;
   StatsRegistry stats;
-  std::unique_ptr<store::Store> store;
+  // Declared before (so destroyed after) the store, whose sealer thread uses what loads from it.
   std::unique_ptr<store::Catalog> catalog;
+  std::unique_ptr<store::Store> store;
   std::unique_ptr<api::ApiRouter> router;
   std::unique_ptr<http::HttpServer> http_server;
   std::unique_ptr<ingest::UdpDaemon> udp_daemon;
@@ -43,6 +45,15 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
   c->config = config;
   parse::ParseLimits limits;
 
+  // The catalog first: groups and sampling rules load from it before the store seals.
+  std::error_code mkdir_error;
+  std::filesystem::create_directories(config.data_dir, mkdir_error);
+  if (mkdir_error) {
+    return IoError("cannot create data directory " + config.data_dir + ": " +
+                   mkdir_error.message());
+  }
+  RG_ASSIGN_OR_RETURN(c->catalog, store::Catalog::Open(config.data_dir + "/catalog"));
+
   store::EmbeddedStoreOptions store_options;
   store_options.data_dir = config.data_dir;
   store_options.parser = [limits](std::string_view raw) {
@@ -58,7 +69,6 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
   store_options.block_max_age = config.block_max_age;
   store_options.default_tenant = config.tenant;
   RG_ASSIGN_OR_RETURN(c->store, store::OpenEmbeddedStore(std::move(store_options)));
-  RG_ASSIGN_OR_RETURN(c->catalog, store::Catalog::Open(config.data_dir + "/catalog"));
 
   api::ApiOptions api_options;
   api_options.default_tenant = config.tenant;
