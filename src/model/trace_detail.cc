@@ -62,6 +62,8 @@ ServiceId SegmentServiceId(const Entity& entity) {
   return id;
 }
 
+}  // namespace
+
 // §3.3: the node a downstream-call subsegment stands for when its callee sent no segment.
 ServiceId InferredServiceId(const Entity& subsegment) {
   ServiceId id;
@@ -96,6 +98,8 @@ ServiceId InferredServiceId(const Entity& subsegment) {
   return id;
 }
 
+namespace {
+
 void CopyHttp(const Entity& entity, std::optional<int32_t>* status, std::string* url,
               std::string* method, std::string* user_agent, std::string* client_ip) {
   *status = StatusOf(entity);
@@ -110,6 +114,8 @@ void CopyHttp(const Entity& entity, std::optional<int32_t>* status, std::string*
 
 EdgeCall CallOf(const Entity& entity) {
   EdgeCall call;
+  call.start_time = entity.start_time;
+  call.end_time = entity.end_time;
   if (entity.end_time) call.response_time = RoundToMicros(*entity.end_time - entity.start_time);
   Flags flags = FlagsOf(entity);
   call.error = flags.error;
@@ -258,6 +264,8 @@ class Builder {
       uint32_t node_idx = FindOrAddNode(SegmentServiceId(entity),
                                         entity.inferred ? NodeKind::kInferred : NodeKind::kActive);
       NodeSegment segment;
+      segment.start_time = entity.start_time;
+      segment.end_time = entity.end_time;
       if (entity.end_time) {
         segment.response_time = RoundToMicros(*entity.end_time - entity.start_time);
       }
@@ -316,6 +324,8 @@ class Builder {
       uint32_t node_idx = FindOrAddNode(InferredServiceId(entity), NodeKind::kInferred);
       EdgeCall call = CallOf(entity);
       NodeSegment segment;
+      segment.start_time = call.start_time;
+      segment.end_time = call.end_time;
       segment.response_time = call.response_time;
       segment.duration = call.response_time;
       segment.error = call.error;
@@ -542,23 +552,26 @@ class Builder {
   TraceDetail detail_;
 };
 
-// ---- Binary encoding (version 1) ----
+// ---- Binary encoding (version 2) ----
 //
 // detail   := version:varint32 nodes edges causes(fault) causes(error) causes(responsetime)
 // nodes    := count:varint32 { str(name) str(type) str(account) kind:byte
 //                              count:varint32 { segment } }
-// segment  := flags:varint32 [rt:f64] [duration:f64] [status:zigzag] str(url) str(method)
-//             str(user_agent) str(client_ip) str(user) str(resource_arn) str(instance_id)
-//             count:varint32 { str(az) }
+// segment  := flags:varint32 [rt:f64] [duration:f64] times [status:zigzag] str(url)
+//             str(method) str(user_agent) str(client_ip) str(user) str(resource_arn)
+//             str(instance_id) count:varint32 { str(az) }
 // edges    := count:varint32 { caller:varint32 callee:varint32 count:varint32 { call } }
-// call     := flags:varint32 [rt:f64] [status:zigzag] str(url) str(method) str(user_agent)
-//             str(client_ip)
+// call     := flags:varint32 [rt:f64] times [status:zigzag] str(url) str(method)
+//             str(user_agent) str(client_ip)
+// times    := start:f64 [end:f64]           (end present iff flags has kHasEnd)
 // causes   := count:varint32 { client_impacting:byte count:varint32 { service } }
 // service  := str(name) str(type) str(account) inferred:byte count:varint32 { entity }
 // entity   := str(name) remote:byte coverage:f64 count:varint32 { str(name) str(message) }
 // str is varint32 length + bytes; f64 is the IEEE bits little-endian.
+// Version 1 is the same without `times` (still decoded; has_entity_times is false then).
 
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;
+constexpr uint32_t kFormatVersionWithoutTimes = 1;
 
 constexpr uint32_t kError = 1u << 0;
 constexpr uint32_t kFault = 1u << 1;
@@ -569,6 +582,7 @@ constexpr uint32_t kInferred = 1u << 5;
 constexpr uint32_t kHasResponseTime = 1u << 6;
 constexpr uint32_t kHasDuration = 1u << 7;
 constexpr uint32_t kHasStatus = 1u << 8;
+constexpr uint32_t kHasEnd = 1u << 9;
 
 void PutDouble(std::string* dst, double value) {
   coding::PutFixed64(dst, std::bit_cast<uint64_t>(value));
@@ -582,6 +596,11 @@ void PutServiceId(std::string* dst, const ServiceId& id) {
   PutString(dst, id.name);
   PutString(dst, id.type);
   PutString(dst, id.account_id);
+}
+
+void PutTimes(std::string* dst, double start, const std::optional<double>& end) {
+  PutDouble(dst, start);
+  if (end) PutDouble(dst, *end);
 }
 
 void PutHttp(std::string* dst, const std::optional<int32_t>& status, const std::string& url,
@@ -677,6 +696,10 @@ class Reader {
     id.account_id = String();
     return id;
   }
+  void Times(uint32_t flags, double* start, std::optional<double>* end) {
+    *start = Double();
+    if (flags & kHasEnd) *end = Double();
+  }
   void Http(uint32_t flags, std::optional<int32_t>* status, std::string* url, std::string* method,
             std::string* user_agent, std::string* client_ip) {
     if (flags & kHasStatus) *status = HttpStatus();
@@ -733,10 +756,11 @@ void EncodeTraceDetail(const TraceDetail& detail, std::string* dst) {
           (segment.throttle ? kThrottle : 0u) | (segment.in_progress ? kInProgress : 0u) |
           (segment.root ? kRoot : 0u) | (segment.inferred ? kInferred : 0u) |
           (segment.response_time ? kHasResponseTime : 0u) | (segment.duration ? kHasDuration : 0u) |
-          (segment.http_status ? kHasStatus : 0u);
+          (segment.http_status ? kHasStatus : 0u) | (segment.end_time ? kHasEnd : 0u);
       coding::PutVarint32(dst, flags);
       if (segment.response_time) PutDouble(dst, *segment.response_time);
       if (segment.duration) PutDouble(dst, *segment.duration);
+      PutTimes(dst, segment.start_time, segment.end_time);
       PutHttp(dst, segment.http_status, segment.http_url, segment.http_method,
               segment.http_user_agent, segment.http_client_ip);
       PutString(dst, segment.user);
@@ -755,9 +779,10 @@ void EncodeTraceDetail(const TraceDetail& detail, std::string* dst) {
       uint32_t flags = (call.error ? kError : 0u) | (call.fault ? kFault : 0u) |
                        (call.throttle ? kThrottle : 0u) | (call.in_progress ? kInProgress : 0u) |
                        (call.response_time ? kHasResponseTime : 0u) |
-                       (call.http_status ? kHasStatus : 0u);
+                       (call.http_status ? kHasStatus : 0u) | (call.end_time ? kHasEnd : 0u);
       coding::PutVarint32(dst, flags);
       if (call.response_time) PutDouble(dst, *call.response_time);
+      PutTimes(dst, call.start_time, call.end_time);
       PutHttp(dst, call.http_status, call.http_url, call.http_method, call.http_user_agent,
               call.http_client_ip);
     }
@@ -769,10 +794,13 @@ void EncodeTraceDetail(const TraceDetail& detail, std::string* dst) {
 
 Result<TraceDetail> DecodeTraceDetail(std::string_view encoded) {
   Reader reader(encoded);
-  if (reader.Varint() != kFormatVersion || !reader.ok()) {
+  uint32_t version = reader.Varint();
+  if (!reader.ok() || (version != kFormatVersion && version != kFormatVersionWithoutTimes)) {
     return CorruptionError("trace detail: unknown format version");
   }
+  const bool has_times = version >= kFormatVersion;
   TraceDetail detail;
+  detail.has_entity_times = has_times;
   detail.nodes.resize(reader.Count());
   for (ServiceNode& node : detail.nodes) {
     node.id = reader.Service();
@@ -792,6 +820,7 @@ Result<TraceDetail> DecodeTraceDetail(std::string_view encoded) {
       segment.inferred = (flags & kInferred) != 0;
       if (flags & kHasResponseTime) segment.response_time = reader.Double();
       if (flags & kHasDuration) segment.duration = reader.Double();
+      if (has_times) reader.Times(flags, &segment.start_time, &segment.end_time);
       reader.Http(flags, &segment.http_status, &segment.http_url, &segment.http_method,
                   &segment.http_user_agent, &segment.http_client_ip);
       segment.user = reader.String();
@@ -818,6 +847,7 @@ Result<TraceDetail> DecodeTraceDetail(std::string_view encoded) {
       call.throttle = (flags & kThrottle) != 0;
       call.in_progress = (flags & kInProgress) != 0;
       if (flags & kHasResponseTime) call.response_time = reader.Double();
+      if (has_times) reader.Times(flags, &call.start_time, &call.end_time);
       reader.Http(flags, &call.http_status, &call.http_url, &call.http_method,
                   &call.http_user_agent, &call.http_client_ip);
       if (!reader.ok()) break;

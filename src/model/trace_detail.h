@@ -42,6 +42,8 @@ namespace roentgen::model {
 // The facts of one segment of a service node (or of one inferred segment), as the
 // expression inside `service(...) { ... }` tests them.
 struct NodeSegment {
+  double start_time = 0;                // absolute, seconds since the epoch
+  std::optional<double> end_time;       // absolute; absent while in progress
   std::optional<double> response_time;  // end - start; absent while there is no end time
   // Latest end of the segment and its own subsegments (embedded and independent, not
   // downstream segments) - start; absent when none of them has ended.
@@ -81,6 +83,8 @@ struct ServiceNode {
 // segment names a subsegment as parent (or for inferred callees), else the callee segment
 // itself (e.g. AWS::Lambda → AWS::Lambda::Function, and client → root).
 struct EdgeCall {
+  double start_time = 0;           // absolute start of the timing entity
+  std::optional<double> end_time;  // absolute end; absent while in progress
   std::optional<double> response_time;
   bool error = false;
   bool fault = false;
@@ -141,6 +145,9 @@ struct TraceDetail {
   std::vector<RootCause> fault_root_causes;
   std::vector<RootCause> error_root_causes;
   std::vector<RootCause> response_time_root_causes;  // at most one
+  // False only for details decoded from format version 1, which did not record the absolute
+  // start_time/end_time of NodeSegment and EdgeCall (they read as 0 and absent there).
+  bool has_entity_times = true;
   bool operator==(const TraceDetail&) const = default;
 };
 
@@ -154,16 +161,21 @@ inline constexpr double kResponseTimeRootCauseThreshold = 0.1;
 // of entities plus the root-cause paths.
 TraceDetail ComputeTraceDetail(std::span<const SegmentDocument> documents);
 
+// The node a downstream-call subsegment (namespace `aws` or `remote`) stands for when its
+// callee sent no segment of its own (xray-semantics.md §3.3; the rules in the file comment).
+ServiceId InferredServiceId(const Entity& subsegment);
+
 // Adds the inferred nodes of `detail` to summary->service_ids, after the active ones
 // (X-Ray's ServiceIds include inferred nodes, which the summary alone cannot see).
 void AddInferredServiceIds(const TraceDetail& detail, TraceSummary* summary);
 
-// Appends the binary encoding of `detail` to *dst (format version 1: varints, length-prefixed
+// Appends the binary encoding of `detail` to *dst (format version 2: varints, length-prefixed
 // strings, little-endian doubles; see trace_detail.cc).
 void EncodeTraceDetail(const TraceDetail& detail, std::string* dst);
 
-// Decodes what EncodeTraceDetail wrote. Corruption on truncated or inconsistent input
-// (never reads out of bounds, never asserts).
+// Decodes what EncodeTraceDetail wrote, in format version 2 or the older version 1 (which
+// lacks the absolute entity times: has_entity_times is false then). Corruption on truncated
+// or inconsistent input (never reads out of bounds, never asserts).
 Result<TraceDetail> DecodeTraceDetail(std::string_view encoded);
 
 }  // namespace roentgen::model

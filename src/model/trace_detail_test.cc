@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "model/trace_detail.h"
 
+#include <bit>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "base/coding.h"
 
 namespace roentgen::model {
 namespace {
@@ -124,6 +127,54 @@ TEST(TraceDetail, WorkedExampleNodesAndEdges) {
   }
   EXPECT_TRUE(detail.fault_root_causes.empty());
   EXPECT_TRUE(detail.error_root_causes.empty());
+}
+
+TEST(TraceDetail, SegmentsAndCallsCarryTheirAbsoluteTimes) {
+  auto docs = WorkedExample();
+  docs.push_back(Segment(MakeEntity(0xf, "worker", 725.5, std::nullopt), 0xd));
+  TraceDetail detail = ComputeTraceDetail(docs);
+  EXPECT_TRUE(detail.has_entity_times);
+  const ServiceNode* stage = FindNode(detail, "dev-todo-list-app/dev", "AWS::ApiGateway::Stage");
+  ASSERT_NE(stage, nullptr);
+  EXPECT_DOUBLE_EQ(stage->segments[0].start_time, 725.263);
+  EXPECT_EQ(stage->segments[0].end_time, 725.308);
+  const ServiceNode* table = FindNode(detail, "todo-list-tasks", "AWS::DynamoDB::Table");
+  ASSERT_NE(table, nullptr);
+  EXPECT_DOUBLE_EQ(table->segments[0].start_time, 725.280);  // the subsegment's times
+  EXPECT_EQ(table->segments[0].end_time, 725.303);
+  const ServiceNode* worker = FindNode(detail, "worker", "");
+  ASSERT_NE(worker, nullptr);
+  EXPECT_DOUBLE_EQ(worker->segments[0].start_time, 725.5);
+  EXPECT_FALSE(worker->segments[0].end_time.has_value());
+  for (const ServiceEdge& edge : detail.edges) {
+    const ServiceId& callee = detail.nodes[edge.callee].id;
+    if (callee.type == "AWS::Lambda") {  // timed by the stage's Lambda subsegment
+      EXPECT_DOUBLE_EQ(edge.calls[0].start_time, 725.265);
+      EXPECT_EQ(edge.calls[0].end_time, 725.307);
+    } else if (callee.type == "AWS::Lambda::Function") {  // timed by the callee segment
+      EXPECT_DOUBLE_EQ(edge.calls[0].start_time, 725.279173);
+      EXPECT_EQ(edge.calls[0].end_time, 725.305393);
+    } else if (callee.name == "worker") {  // called by the Invocation subsegment, in progress
+      EXPECT_DOUBLE_EQ(edge.calls[0].start_time, 725.2792);
+      EXPECT_EQ(edge.calls[0].end_time, 725.3050);
+    }
+  }
+}
+
+TEST(TraceDetail, InferredServiceIdNamesTheResource) {
+  Entity dynamo = MakeEntity(1, "DynamoDB", 1, 2);
+  dynamo.namespace_name = "aws";
+  EXPECT_EQ(InferredServiceId(dynamo), (ServiceId{"DynamoDB", "AWS::DynamoDB", ""}));
+  dynamo.aws.emplace().table_name = "orders";
+  dynamo.aws->account_id = "123456789012";
+  EXPECT_EQ(InferredServiceId(dynamo),
+            (ServiceId{"orders", "AWS::DynamoDB::Table", "123456789012"}));
+  Entity remote = MakeEntity(2, "api.example.com", 1, 2);
+  remote.namespace_name = "remote";
+  EXPECT_EQ(InferredServiceId(remote), (ServiceId{"api.example.com", "remote", ""}));
+  Entity sns = MakeEntity(3, "SNS", 1, 2);
+  sns.namespace_name = "aws";
+  EXPECT_EQ(InferredServiceId(sns), (ServiceId{"SNS", "AWS::SNS", ""}));
 }
 
 TEST(TraceDetail, ResponseTimeRootCauseDescendsToTheSlowestChild) {
@@ -296,6 +347,41 @@ TEST(TraceDetail, EncodeDecodeRoundTrip) {
     corrupt[pos] = static_cast<char>(corrupt[pos] ^ 0x5a);
     (void)DecodeTraceDetail(corrupt);
   }
+}
+
+// Details written before the absolute times existed (format version 1) still decode.
+TEST(TraceDetail, DecodesFormatVersion1) {
+  std::string v1;
+  coding::PutVarint32(&v1, 1);  // version
+  coding::PutVarint32(&v1, 1);  // one node
+  for (const char* text : {"svc", "AWS::EC2::Instance", ""}) {
+    coding::PutLengthPrefixed(&v1, text);
+  }
+  v1.push_back(0);                           // kind: active
+  coding::PutVarint32(&v1, 1);               // one segment
+  coding::PutVarint32(&v1, (1u << 6) | 1u);  // has response time, error
+  coding::PutFixed64(&v1, std::bit_cast<uint64_t>(0.25));
+  for (int field = 0; field < 7; ++field) coding::PutLengthPrefixed(&v1, "");
+  coding::PutVarint32(&v1, 0);  // zones
+  coding::PutVarint32(&v1, 0);  // edges
+  for (int causes = 0; causes < 3; ++causes) coding::PutVarint32(&v1, 0);
+
+  auto decoded = DecodeTraceDetail(v1);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().ToString();
+  EXPECT_FALSE(decoded->has_entity_times);
+  ASSERT_EQ(decoded->nodes.size(), 1u);
+  EXPECT_EQ(decoded->nodes[0].id, (ServiceId{"svc", "AWS::EC2::Instance", ""}));
+  ASSERT_EQ(decoded->nodes[0].segments.size(), 1u);
+  const NodeSegment& segment = decoded->nodes[0].segments[0];
+  EXPECT_EQ(segment.response_time, 0.25);
+  EXPECT_TRUE(segment.error);
+  EXPECT_EQ(segment.start_time, 0);
+  EXPECT_FALSE(segment.end_time.has_value());
+
+  // An unknown version is corruption.
+  std::string v3 = v1;
+  v3[0] = 3;
+  EXPECT_FALSE(DecodeTraceDetail(v3).ok());
 }
 
 }  // namespace
