@@ -30,6 +30,14 @@ constexpr Operation kXRayOperations[] = {
     {"/Traces", "BatchGetTraces", &internal::BatchGetTraces},
     {"/TelemetryRecords", "PutTelemetryRecords", &internal::PutTelemetryRecords},
     {"/TraceSummaries", "GetTraceSummaries", &internal::GetTraceSummaries},
+    {"/CreateGroup", "CreateGroup", &internal::CreateGroup},
+    {"/GetGroup", "GetGroup", &internal::GetGroup},
+    {"/Groups", "GetGroups", &internal::GetGroups},
+    {"/UpdateGroup", "UpdateGroup", &internal::UpdateGroup},
+    {"/DeleteGroup", "DeleteGroup", &internal::DeleteGroup},
+    {"/TagResource", "TagResource", &internal::TagResource},
+    {"/UntagResource", "UntagResource", &internal::UntagResource},
+    {"/ListTagsForResource", "ListTagsForResource", &internal::ListTagsForResource},
 };
 
 http::Response TextResponse(int status, std::string content_type, std::string body) {
@@ -54,6 +62,7 @@ ApiRouter::ApiRouter(ApiOptions options, const ApiDependencies& dependencies)
   s.catalog = dependencies.catalog;
   s.stats = dependencies.stats;
   s.clock = dependencies.clock;
+  s.groups = dependencies.groups;
   StatsRegistry& stats = *dependencies.stats;
   s.summary_snapshots = std::make_shared<internal::SummarySnapshots>(
       *s.clock, s.options.summary_snapshot_bytes, s.options.summary_snapshot_idle_expiry);

@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "base/stats.h"
+#include "groups/groups.h"
 #include "http/http.h"
 #include "model/tenant.h"
 #include "parse/segment_parser.h"
@@ -33,10 +34,11 @@ struct ApiOptions {
 
 // What the router serves from; every pointer must outlive the router.
 struct ApiDependencies {
-  store::Store* store = nullptr;      // required
-  store::Catalog* catalog = nullptr;  // required
-  StatsRegistry* stats = nullptr;     // required
-  Clock* clock = nullptr;             // required
+  store::Store* store = nullptr;            // required
+  store::Catalog* catalog = nullptr;        // required
+  StatsRegistry* stats = nullptr;           // required
+  Clock* clock = nullptr;                   // required
+  groups::GroupRegistry* groups = nullptr;  // optional: without it only Default exists
 };
 
 // Routes HTTP requests to the X-Ray operations and the operational endpoints.

@@ -207,15 +207,8 @@ Result<std::shared_ptr<SummarySnapshot>> BuildSnapshot(Call& call, const Summari
         if (below && !NewerFirst(SnapshotEntry{below->id, below->sort_time, 0}, entry)) {
           return true;
         }
-        // group.name / group.arn test the memberships decided when the trace was stored.
-        std::vector<std::pair<std::string, std::string>> names;
-        std::vector<query::GroupMembership> memberships;
-        if (filter.needs_groups() && call.services.group_names) {
-          names = call.services.group_names(call.tenant, row.groups);
-          for (const auto& [name, arn] : names) memberships.push_back({name, arn});
-        }
-        query::EvalContext context{memberships};
-        if (!filter.Matches(summary, row.detail != nullptr ? *row.detail : kNoDetail, context)) {
+        // group.name / group.arn were expanded to the groups' filters when compiling.
+        if (!filter.Matches(summary, row.detail != nullptr ? *row.detail : kNoDetail)) {
           return true;
         }
         snapshot->entries.push_back(entry);
@@ -279,8 +272,19 @@ void GetTraceSummaries(Call call) {
     return;
   }
   const SummariesRequest& request = *request_or;
+  // group.name / group.arn expand to the named group's current filter (xray-semantics.md
+  // §1.6); without a registry only Default exists.
   query::CompileOptions compile_options;
-  if (call.services.group_exists) compile_options.group_exists = call.services.group_exists;
+  if (call.services.groups != nullptr) {
+    compile_options = call.services.groups->FilterCompileOptions(call.tenant);
+  } else {
+    compile_options.group_definition =
+        [](query::GroupKey key, std::string_view value) -> std::optional<query::GroupDefinition> {
+      if (key == query::GroupKey::kName && value == "Default")
+        return query::GroupDefinition{"Default", ""};
+      return std::nullopt;
+    };
+  }
   auto filter = query::Compile(request.filter_expression, compile_options);
   if (!filter.ok()) {
     call.respond(

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <map>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -195,6 +197,67 @@ TEST(Evaluator, Groups) {
   ASSERT_EQ(filter->referenced_groups().size(), 2u);
   EXPECT_EQ(filter->referenced_groups()[0], (GroupReference{GroupKey::kName, "slow", 8}));
   EXPECT_EQ(filter->referenced_groups()[1], (GroupReference{GroupKey::kArn, "b", 31}));
+}
+
+TEST(Evaluator, GroupReferencesExpandToTheGroupsOwnFilter) {
+  Trace trace = SlowRoot();
+  const std::map<std::string, std::string> filters = {
+      {"slow", "responsetime > 1"},
+      {"fast", "responsetime < 0.01"},
+      {"slow-or-fast", "group.name = \"slow\" OR group.name = \"fast\""},
+      {"a", "group.name = \"b\""},
+      {"b", "group.arn = \"arn:a\""},
+      {"broken", "responsetime >"}};
+  CompileOptions options;
+  options.group_definition = [&](GroupKey key,
+                                 std::string_view value) -> std::optional<GroupDefinition> {
+    std::string name(value);
+    if (key == GroupKey::kArn) {
+      if (!value.starts_with("arn:")) return std::nullopt;
+      name = std::string(value.substr(4));
+    }
+    auto found = filters.find(name);
+    if (found == filters.end()) return std::nullopt;
+    return GroupDefinition{found->first, found->second};
+  };
+  auto eval = [&](std::string_view expression) {
+    auto filter = Compile(expression, options);
+    EXPECT_TRUE(filter.ok()) << expression << ": " << filter.error().ToString();
+    if (!filter.ok()) return false;
+    EXPECT_FALSE(filter->needs_groups()) << expression;
+    bool fast = filter->Matches(trace.summary, trace.detail);
+    EXPECT_EQ(fast, ReferenceMatches(*filter, trace.documents, {})) << expression;
+    return fast;
+  };
+  ASSERT_TRUE(Eval("responsetime > 1", trace));
+  EXPECT_TRUE(eval("group.name = \"slow\""));
+  EXPECT_FALSE(eval("group.name = \"fast\""));
+  EXPECT_TRUE(eval("group.arn = \"arn:slow\" AND NOT group.name = \"fast\""));
+  EXPECT_TRUE(eval("group.name = \"slow-or-fast\""));
+  // The referenced filter is a whole operand: `x AND group` keeps the group's OR together.
+  EXPECT_FALSE(eval("responsetime < 0 AND group.name = \"slow-or-fast\""));
+
+  auto unknown = Compile("ok AND group.name = \"nope\"", options);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().message(), "filter: unknown group \"nope\" at column 21");
+  auto cycle = Compile("group.name = \"a\"", options);
+  ASSERT_FALSE(cycle.ok());
+  EXPECT_NE(cycle.error().message().find("refers to itself"), std::string_view::npos)
+      << cycle.error().message();
+  CompileOptions defining = options;
+  defining.defining_group = "slow";
+  auto self = Compile("group.name = \"slow-or-fast\"", defining);
+  ASSERT_FALSE(self.ok());
+  EXPECT_NE(self.error().message().find("group \"slow\" refers to itself"), std::string_view::npos)
+      << self.error().message();
+  auto broken = Compile("group.name = \"broken\"", options);
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.error().message(),
+            "filter: the filter of group \"broken\" does not compile (expected a value after "
+            "\">\" at column 15) at column 14");
+  CompileOptions few = options;
+  few.max_group_expansions = 2;
+  EXPECT_FALSE(Compile("group.name = \"slow-or-fast\" AND group.name = \"slow\"", few).ok());
 }
 
 TEST(Evaluator, PartialTraces) {

@@ -43,6 +43,12 @@ struct GroupReference {
   bool operator==(const GroupReference&) const = default;
 };
 
+// What group_definition returns for an existing group.
+struct GroupDefinition {
+  std::string name;        // the group's name (the identity used for cycle checks)
+  std::string expression;  // its current filter expression; empty matches every trace
+};
+
 // One group a trace belongs to (membership is decided when the trace is stored).
 struct GroupMembership {
   std::string_view name;
@@ -89,6 +95,17 @@ struct CompileOptions {
   size_t max_depth = 64;
   // When set, group.name / group.arn values are checked with it and unknown groups fail.
   std::function<bool(GroupKey key, std::string_view value)> group_exists;
+  // When set, group.name / group.arn expand to the named group's own filter expression, as
+  // X-Ray evaluates a referenced group's filter inline (xray-semantics.md §1.6), so that
+  // group tests need no stored memberships. nullopt: no such group (an error). Takes
+  // precedence over group_exists. Self references (see defining_group) and cycles fail.
+  std::function<std::optional<GroupDefinition>(GroupKey key, std::string_view value)>
+      group_definition;
+  // The name of the group whose filter is being compiled (empty: none); a reference to it,
+  // directly or through other groups, is a cycle.
+  std::string defining_group;
+  // Group expansions allowed in one compilation (bounds the size of nested references).
+  size_t max_group_expansions = 32;
 };
 
 // A compiled filter expression. Immutable; safe to share and to call from any thread.

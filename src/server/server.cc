@@ -15,6 +15,7 @@
 #include "base/logging.h"
 #include "base/stats.h"
 #include "base/status_macros.h"
+#include "groups/groups.h"
 #include "http/http.h"
 #include "ingest/udp_daemon.h"
 #include "parse/segment_parser.h"
@@ -28,6 +29,7 @@ struct Server::Components {
   StatsRegistry stats;
   // Declared before (so destroyed after) the store, whose sealer thread uses what loads from it.
   std::unique_ptr<store::Catalog> catalog;
+  std::unique_ptr<groups::GroupRegistry> groups;  // the store's classifier uses it
   std::unique_ptr<store::Store> store;
   std::unique_ptr<api::ApiRouter> router;
   std::unique_ptr<http::HttpServer> http_server;
@@ -53,6 +55,9 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
                    mkdir_error.message());
   }
   RG_ASSIGN_OR_RETURN(c->catalog, store::Catalog::Open(config.data_dir + "/catalog"));
+  groups::GroupRegistryOptions group_options;
+  group_options.stats = &c->stats;
+  RG_ASSIGN_OR_RETURN(c->groups, groups::GroupRegistry::Open(c->catalog.get(), group_options));
 
   store::EmbeddedStoreOptions store_options;
   store_options.data_dir = config.data_dir;
@@ -68,6 +73,11 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
   store_options.block_target_bytes = config.block_target_bytes;
   store_options.block_max_age = config.block_max_age;
   store_options.default_tenant = config.tenant;
+  store_options.classifier = [registry = c->groups.get()](const model::TenantId& tenant,
+                                                          const model::TraceSummary& summary,
+                                                          const model::TraceDetail& detail) {
+    return registry->Classify(tenant, summary, detail);
+  };
   RG_ASSIGN_OR_RETURN(c->store, store::OpenEmbeddedStore(std::move(store_options)));
 
   api::ApiOptions api_options;
@@ -78,6 +88,7 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
   api_dependencies.catalog = c->catalog.get();
   api_dependencies.stats = &c->stats;
   api_dependencies.clock = &Clock::Real();
+  api_dependencies.groups = c->groups.get();
   c->router = std::make_unique<api::ApiRouter>(api_options, api_dependencies);
 
   RG_ASSIGN_OR_RETURN(

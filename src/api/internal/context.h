@@ -11,6 +11,7 @@
 #include "api/api.h"
 #include "api/internal/summary_snapshots.h"
 #include "base/stats.h"
+#include "groups/groups.h"
 #include "http/http.h"
 #include "model/group_match.h"
 #include "parse/json_dom.h"
@@ -25,12 +26,8 @@ struct Services {
   store::Catalog* catalog;
   // GetTraceSummaries' pinned result sets.
   std::shared_ptr<SummarySnapshots> summary_snapshots;
-  // Group lookups for filters (set by the groups wiring; unset: no groups exist).
-  std::function<bool(query::GroupKey key, std::string_view value)> group_exists;
-  // (name, ARN) of each membership that still names a group.
-  std::function<std::vector<std::pair<std::string, std::string>>(
-      const model::TenantId& tenant, std::span<const model::GroupMatch> groups)>
-      group_names;
+  // Groups (null: only the Default group exists; group operations answer 503).
+  groups::GroupRegistry* groups;
   StatsRegistry* stats;
   Clock* clock;
   // Telemetry reported by aws-xray-daemon instances (PutTelemetryRecords).
@@ -60,5 +57,14 @@ void PutTraceSegments(Call call);
 void BatchGetTraces(Call call);
 void PutTelemetryRecords(Call call);
 void GetTraceSummaries(Call call);
+// Groups and tags (xray_groups.cc).
+void CreateGroup(Call call);
+void GetGroup(Call call);
+void GetGroups(Call call);
+void UpdateGroup(Call call);
+void DeleteGroup(Call call);
+void TagResource(Call call);
+void UntagResource(Call call);
+void ListTagsForResource(Call call);
 
 }  // namespace roentgen::api::internal

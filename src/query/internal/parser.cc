@@ -98,8 +98,15 @@ std::string ValidPlaces(uint32_t scopes) {
 
 class Parser {
  public:
-  Parser(std::string_view text, const CompileOptions& options)
-      : text_(text), options_(options), lexer_(text) {}
+  // `expanding` names the groups whose filters enclose this text (outermost first);
+  // `expansions` counts group expansions across the whole compilation.
+  Parser(std::string_view text, const CompileOptions& options, std::vector<std::string>* expanding,
+         size_t* expansions)
+      : text_(text),
+        options_(options),
+        lexer_(text),
+        expanding_(expanding),
+        expansions_(expansions) {}
 
   Result<ParsedFilter> Run() {
     if (text_.size() > options_.max_length) {
@@ -502,11 +509,46 @@ class Parser {
     RG_RETURN_IF_ERROR(Fill());
     const size_t value_column = peek_.column;
     RG_ASSIGN_OR_RETURN(expr->group_value, ParseStringValue("\"=\""));
+    if (options_.group_definition) {
+      groups_.push_back(GroupReference{expr->group_key, expr->group_value, token.column});
+      return ExpandGroup(*expr, value_column);
+    }
     if (options_.group_exists && !options_.group_exists(expr->group_key, expr->group_value)) {
       return SyntaxError("unknown group " + Quote(expr->group_value), value_column);
     }
     groups_.push_back(GroupReference{expr->group_key, expr->group_value, token.column});
     return expr;
+  }
+
+  // Replaces a group reference by the parsed filter of the group it names.
+  Result<ExprPtr> ExpandGroup(const Expr& reference, size_t value_column) {
+    std::optional<GroupDefinition> group =
+        options_.group_definition(reference.group_key, reference.group_value);
+    if (!group) return SyntaxError("unknown group " + Quote(reference.group_value), value_column);
+    bool cyclic = group->name == options_.defining_group;
+    for (const std::string& name : *expanding_) cyclic = cyclic || name == group->name;
+    if (cyclic) {
+      return SyntaxError("group " + Quote(group->name) + " refers to itself (directly or through " +
+                             "other groups)",
+                         value_column);
+    }
+    if (++*expansions_ > options_.max_group_expansions) {
+      return SyntaxError("more than " + std::to_string(options_.max_group_expansions) +
+                             " group references (counting nested ones)",
+                         value_column);
+    }
+    expanding_->push_back(group->name);
+    Result<ParsedFilter> nested =
+        Parser(group->expression, options_, expanding_, expansions_).Run();
+    expanding_->pop_back();
+    if (!nested.ok()) {
+      std::string_view why = nested.error().message();
+      if (why.starts_with("filter: ")) why.remove_prefix(8);
+      return SyntaxError("the filter of group " + Quote(group->name) + " does not compile (" +
+                             std::string(why) + ")",
+                         value_column);
+    }
+    return std::move(nested->root);
   }
 
   // ---- rootcause.* ----
@@ -687,12 +729,16 @@ class Parser {
   size_t depth_ = 0;
   std::string block_name_;
   std::vector<GroupReference> groups_;
+  std::vector<std::string>* expanding_;
+  size_t* expansions_;
 };
 
 }  // namespace
 
 Result<ParsedFilter> ParseFilter(std::string_view text, const CompileOptions& options) {
-  return Parser(text, options).Run();
+  std::vector<std::string> expanding;
+  size_t expansions = 0;
+  return Parser(text, options, &expanding, &expansions).Run();
 }
 
 }  // namespace roentgen::query::internal
