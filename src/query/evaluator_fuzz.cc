@@ -392,6 +392,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                  expression);
     }
     if (fast) FUZZ_CHECK(roentgen::query::testing::HintsHold(*filter, trace), expression);
+    // Exact hints decide the match alone (scans then skip the summary and the detail).
+    if (filter->hints().exact) {
+      FUZZ_CHECK(fast == roentgen::query::testing::HintsHold(*filter, trace), expression);
+    }
   }
   return 0;
 }

@@ -34,6 +34,9 @@ bool Eval(std::string_view expression, const Trace& trace, const EvalContext& co
   if (fast) {
     EXPECT_TRUE(testing::HintsHold(*filter, trace)) << expression;
   }
+  if (filter->hints().exact) {
+    EXPECT_EQ(fast, testing::HintsHold(*filter, trace)) << "exact hints differ on " << expression;
+  }
   if (!filter->needs_detail()) {
     EXPECT_EQ(fast, filter->Matches(trace.summary, model::TraceDetail{}, context)) << expression;
   }
@@ -297,6 +300,33 @@ TEST(Evaluator, FlagsAndHints) {
   ASSERT_TRUE(disjunction.ok());
   EXPECT_FALSE(disjunction->hints().response_time.has_value());
   EXPECT_TRUE(disjunction->hints().service_names.empty());
+  EXPECT_FALSE(disjunction->hints().exact);
+
+  // Exact: a conjunction of responsetime ranges, name-only services and annotation equality.
+  for (std::string_view expression :
+       {"", "responsetime > 1", "service(\"order-processor\") AND responsetime > 1",
+        "annotation.operation = \"create_order\" responsetime <= 2",
+        "(service(\"a\") AND annotation[x.y] = 3) AND annotation.b = true", "responsetime"}) {
+    auto filter = Compile(expression);
+    ASSERT_TRUE(filter.ok()) << expression;
+    EXPECT_TRUE(filter->hints().exact) << expression;
+  }
+  for (std::string_view expression :
+       {"fault", "duration > 1", "service(\"a\") { fault }",
+        "service(id(name: \"a\", type: \"AWS::Lambda\"))", "annotation.k != 1", "annotation.k",
+        "NOT responsetime > 1", "responsetime != 1", "service(\"a\") AND fault",
+        "responsetime > 1 OR responsetime < 0.5"}) {
+    auto filter = Compile(expression);
+    ASSERT_TRUE(filter.ok()) << expression;
+    EXPECT_FALSE(filter->hints().exact) << expression;
+  }
+  auto annotations =
+      Compile("annotation.s = \"x\" AND annotation.n = 2.5 AND annotation.b = false");
+  ASSERT_TRUE(annotations.ok());
+  ASSERT_EQ(annotations->hints().annotation_equals.size(), 3u);
+  EXPECT_EQ(annotations->hints().annotation_equals[0].value.string_value, "x");
+  EXPECT_EQ(annotations->hints().annotation_equals[1].value.number_value, 2.5);
+  EXPECT_EQ(annotations->hints().annotation_equals[2].value.type, model::AnnotationType::kBool);
 
   EXPECT_TRUE(Compile("ok")->needs_detail());
   EXPECT_TRUE(Compile("inferred")->needs_detail());

@@ -86,6 +86,18 @@ struct ScanHints {
   std::vector<std::string> service_names;
   // Each is a key of the trace's indexed annotations (TraceSummary::annotations).
   std::vector<std::string> annotation_keys;
+  // Each is an indexed annotation that has a value equal to `value` (`annotation.key = v`).
+  struct AnnotationEquals {
+    std::string key;
+    model::AnnotationValue value;
+    bool operator==(const AnnotationEquals&) const = default;
+  };
+  std::vector<AnnotationEquals> annotation_equals;
+  // True when the conditions above are also sufficient: the filter matches a trace exactly
+  // when all of them hold (it is a conjunction of `responsetime` comparisons, name-only
+  // `service("x")` without a block, and `annotation.key = literal`; or empty). A scan that
+  // tests them on columns then needs neither the summary nor the detail.
+  bool exact = false;
 };
 
 struct CompileOptions {

@@ -872,9 +872,49 @@ void CollectHints(const Expr& expr, ScanHints* hints) {
       return;
     case Expr::Kind::kAnnotation:
       hints->annotation_keys.push_back(expr.annotation_key);
+      if (expr.op == CompareOp::kEq) {
+        model::AnnotationValue value;
+        switch (expr.literal.type) {
+          case ValueType::kString:
+            value.type = model::AnnotationType::kString;
+            value.string_value = expr.literal.string_value;
+            break;
+          case ValueType::kNumber:
+            value.type = model::AnnotationType::kNumber;
+            value.number_value = expr.literal.number_value;
+            break;
+          case ValueType::kBool:
+            value.type = model::AnnotationType::kBool;
+            value.bool_value = expr.literal.bool_value;
+            break;
+        }
+        hints->annotation_equals.push_back({expr.annotation_key, std::move(value)});
+      }
       return;
     default:
       return;
+  }
+}
+
+// Whether the hints CollectHints takes from `expr` are also sufficient for it.
+bool HintsAreExact(const Expr& expr) {
+  switch (expr.kind) {
+    case Expr::Kind::kTrue:
+      return true;
+    case Expr::Kind::kAnd:
+      for (const auto& child : expr.children) {
+        if (!HintsAreExact(*child)) return false;
+      }
+      return true;
+    case Expr::Kind::kPredicate:
+      return expr.field == Field::kResponseTime && RangeOf(expr).has_value();
+    case Expr::Kind::kService:
+      return !expr.source.any && expr.source.name && !expr.source.type && !expr.source.account_id &&
+             !expr.block;
+    case Expr::Kind::kAnnotation:
+      return expr.op == CompareOp::kEq;
+    default:
+      return false;
   }
 }
 
@@ -889,6 +929,7 @@ CompiledPredicate CompileExpression(const Expr& root) {
 ScanHints ComputeScanHints(const Expr& root) {
   ScanHints hints;
   CollectHints(root, &hints);
+  hints.exact = HintsAreExact(root);
   return hints;
 }
 

@@ -121,6 +121,22 @@ inline bool HintsHold(const Filter& filter, const Trace& trace) {
     for (const auto& annotation : trace.summary.annotations) found = found || annotation.key == key;
     if (!found) return false;
   }
+  for (const auto& wanted : hints.annotation_equals) {
+    bool found = false;
+    for (const auto& annotation : trace.summary.annotations) {
+      if (annotation.key != wanted.key) continue;
+      for (const auto& value : annotation.values) {
+        const auto& have = value.value;
+        found = found || (have.type == wanted.value.type &&
+                          (have.type == model::AnnotationType::kString
+                               ? have.string_value == wanted.value.string_value
+                           : have.type == model::AnnotationType::kNumber
+                               ? have.number_value == wanted.value.number_value
+                               : have.bool_value == wanted.value.bool_value));
+      }
+    }
+    if (!found) return false;
+  }
   return true;
 }
 
