@@ -127,15 +127,15 @@ Result<SummariesRequest> ParseRequest(const parse::JsonValue& body) {
 }
 
 // The time a result is ordered by: newest first means descending.
-double SortTime(const SummariesRequest& request, const model::TraceSummary& summary) {
+double SortTime(const SummariesRequest& request, double start_time, double end_time) {
   switch (request.kind) {
     case store::TimeRangeKind::kTraceId:
-      return summary.start_time;
+      return start_time;
     case store::TimeRangeKind::kEvent:
     case store::TimeRangeKind::kService:
-      return summary.end_time;
+      return end_time;
   }
-  return summary.start_time;
+  return start_time;
 }
 
 bool NewerFirst(const SnapshotEntry& a, const SnapshotEntry& b) {
@@ -195,20 +195,36 @@ Result<std::shared_ptr<SummarySnapshot>> BuildSnapshot(Call& call, const Summari
       return true;
     };
   }
+  // The same hints as block-column conditions: blocks that have the search columns are
+  // tested without decoding summaries, and an exact filter needs no summary at all.
+  store::ScanConditions conditions;
+  if (hints.response_time) {
+    conditions.response_time = store::ScanConditions::Range{
+        hints.response_time->min, hints.response_time->max, hints.response_time->min_inclusive,
+        hints.response_time->max_inclusive};
+  }
+  conditions.service_names = hints.service_names;
+  for (const auto& wanted : hints.annotation_equals) {
+    conditions.annotation_equals.emplace_back(wanted.key, wanted.value);
+  }
+  conditions.exact = hints.exact;
+  scan.conditions = &conditions;
+  scan.summary_optional = hints.exact;
   const size_t cap = call.services.options.max_summary_snapshot_traces;
   static const model::TraceDetail kNoDetail;
   bool sample = request.sampling && request.sampling_strategy == "FixedRate";
   RG_RETURN_IF_ERROR(
       call.services.store->ScanSummaries(call.tenant, scan, [&](const store::SummaryRow& row) {
-        const model::TraceSummary& summary = *row.summary;
-        if (sample && !KeptBySampling(summary.id, request.sampling_value)) return true;
-        SnapshotEntry entry{summary.id, SortTime(request, summary),
-                            std::clamp(summary.end_time, request.start, request.end)};
+        if (sample && !KeptBySampling(*row.id, request.sampling_value)) return true;
+        SnapshotEntry entry{*row.id, SortTime(request, row.start_time, row.end_time),
+                            std::clamp(row.end_time, request.start, request.end)};
         if (below && !NewerFirst(SnapshotEntry{below->id, below->sort_time, 0}, entry)) {
           return true;
         }
-        // group.name / group.arn were expanded to the groups' filters when compiling.
-        if (!filter.Matches(summary, row.detail != nullptr ? *row.detail : kNoDetail)) {
+        // A row without a summary matched the (exact) conditions on block columns. Otherwise
+        // the compiled filter decides; group.name / group.arn were expanded when compiling.
+        if (row.summary != nullptr &&
+            !filter.Matches(*row.summary, row.detail != nullptr ? *row.detail : kNoDetail)) {
           return true;
         }
         snapshot->entries.push_back(entry);

@@ -22,6 +22,7 @@
 // by recording the old row in the new block's supersedes section (and in memory at once).
 
 #include <algorithm>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -1173,6 +1174,69 @@ bool BlockSelected(const ScanRequest& request, const block::BlockStats& stats) {
   return true;
 }
 
+// ScanConditions resolved against one block's search columns: dictionary codes instead of
+// strings. `usable` is false when the block lacks a column a condition needs (the caller's
+// own tests then decide); `none` when a wanted value is absent from the block altogether.
+struct ColumnConditions {
+  bool usable = false;
+  bool none = false;
+  const ScanConditions::Range* response_time = nullptr;
+  std::vector<uint32_t> service_codes;
+  std::vector<uint32_t> annotation_codes;
+
+  static bool Has(std::span<const uint32_t> codes, uint32_t code) {
+    for (uint32_t have : codes) {
+      if (have == code) return true;
+    }
+    return false;
+  }
+  bool RowPasses(const block::BlockColumns& columns, uint32_t row) const {
+    if (none) return false;
+    if (response_time != nullptr) {
+      double value = columns.response_times[row];
+      if (std::isnan(value) || !response_time->Contains(value)) return false;
+    }
+    for (uint32_t code : service_codes) {
+      if (!Has(columns.service_codes_of(row), code)) return false;
+    }
+    for (uint32_t code : annotation_codes) {
+      if (!Has(columns.annotation_codes_of(row), code)) return false;
+    }
+    return true;
+  }
+};
+
+ColumnConditions ResolveConditions(const ScanConditions* conditions,
+                                   const block::BlockColumns& columns) {
+  ColumnConditions resolved;
+  if (conditions == nullptr) return resolved;
+  if ((conditions->response_time && columns.response_times.empty()) ||
+      (!conditions->service_names.empty() && columns.service_offsets.empty()) ||
+      (!conditions->annotation_equals.empty() && columns.annotation_offsets.empty())) {
+    return resolved;
+  }
+  resolved.usable = true;
+  if (conditions->response_time) resolved.response_time = &*conditions->response_time;
+  auto code_of = [&](const std::vector<std::string>& dictionary,
+                     std::string_view entry) -> std::optional<uint32_t> {
+    for (uint32_t code = 0; code < dictionary.size(); ++code) {
+      if (dictionary[code] == entry) return code;
+    }
+    return std::nullopt;
+  };
+  for (const std::string& name : conditions->service_names) {
+    auto code = code_of(columns.service_dictionary, name);
+    if (!code) resolved.none = true;
+    if (code) resolved.service_codes.push_back(*code);
+  }
+  for (const auto& [key, value] : conditions->annotation_equals) {
+    auto code = code_of(columns.annotation_dictionary, block::EncodeAnnotationEntry(key, value));
+    if (!code) resolved.none = true;
+    if (code) resolved.annotation_codes.push_back(*code);
+  }
+  return resolved;
+}
+
 }  // namespace
 
 Status EmbeddedStore::ScanSummaries(const TenantId& tenant, const ScanRequest& request,
@@ -1202,8 +1266,14 @@ Status EmbeddedStore::ScanSummaries(const TenantId& tenant, const ScanRequest& r
     if (!Selected(request, key.id, summary.start_time, summary.end_time)) continue;
     if (request.traces_selected != nullptr) ++*request.traces_selected;
     if (request.prefilter && !request.prefilter(summary)) continue;
-    SummaryRow row{&tenant, &summary, request.want_detail ? &record.detail : nullptr, record.groups,
-                   true};
+    SummaryRow row{&tenant,
+                   &summary,
+                   request.want_detail ? &record.detail : nullptr,
+                   record.groups,
+                   true,
+                   &key.id,
+                   summary.start_time,
+                   summary.end_time};
     if (!visit(row)) return Status();
   }
   model::TraceDetail detail;
@@ -1215,14 +1285,16 @@ Status EmbeddedStore::ScanSummaries(const TenantId& tenant, const ScanRequest& r
     if (request.traces_selected != nullptr) ++*request.traces_selected;
     if (request.prefilter && !request.prefilter(summary)) continue;
     if (request.want_detail) detail = DetailOf(sealed->row.detail, sealed->row.documents);
-    SummaryRow row{&sealed->row.tenant, &summary, request.want_detail ? &detail : nullptr,
-                   sealed->row.groups, false};
+    SummaryRow row{&sealed->row.tenant, &summary,        request.want_detail ? &detail : nullptr,
+                   sealed->row.groups,  false,           &summary.id,
+                   summary.start_time,  summary.end_time};
     if (!visit(row)) return Status();
   }
   for (auto it = blocks->rbegin(); it != blocks->rend(); ++it) {
     BlockReader& reader = *(*it)->reader;
     if (!BlockSelected(request, reader.stats())) continue;
     RG_ASSIGN_OR_RETURN(auto columns, reader.Columns());
+    const ColumnConditions conditions = ResolveConditions(request.conditions, *columns);
     for (uint32_t row = 0; row < reader.stats().row_count; ++row) {
       if (columns->tenant(row) != tenant) continue;
       const TraceId& id = columns->trace_ids[row];
@@ -1230,6 +1302,21 @@ Status EmbeddedStore::ScanSummaries(const TenantId& tenant, const ScanRequest& r
       if (IsObsolete((*it)->seq, row)) continue;
       if (!seen.empty() && seen.count(id) != 0) continue;
       if (request.traces_selected != nullptr) ++*request.traces_selected;
+      if (conditions.usable) {
+        if (!conditions.RowPasses(*columns, row)) continue;
+        if (request.conditions->exact && request.summary_optional) {
+          SummaryRow visit_row{&columns->tenant(row),
+                               nullptr,
+                               nullptr,
+                               columns->groups(row),
+                               false,
+                               &id,
+                               columns->start_times[row],
+                               columns->end_times[row]};
+          if (!visit(visit_row)) return Status();
+          continue;
+        }
+      }
       RG_ASSIGN_OR_RETURN(model::TraceSummary summary, reader.ReadSummary(row));
       if (request.prefilter && !request.prefilter(summary)) continue;
       if (request.want_detail) {
@@ -1241,8 +1328,14 @@ Status EmbeddedStore::ScanSummaries(const TenantId& tenant, const ScanRequest& r
           detail = DetailOf(encoded, {});
         }
       }
-      SummaryRow visit_row{&columns->tenant(row), &summary, request.want_detail ? &detail : nullptr,
-                           columns->groups(row), false};
+      SummaryRow visit_row{&columns->tenant(row),
+                           &summary,
+                           request.want_detail ? &detail : nullptr,
+                           columns->groups(row),
+                           false,
+                           &id,
+                           columns->start_times[row],
+                           columns->end_times[row]};
       if (!visit(visit_row)) return Status();
     }
   }

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -94,10 +95,38 @@ struct StoredTrace {
 // A summary row handed to scans. Pointers are valid during the visit only.
 struct SummaryRow {
   const model::TenantId* tenant;
+  // Null only for a row that ScanRequest::conditions (exact) matched on block columns
+  // when summary_optional was set; the row then matches and id/start/end say all there is.
   const model::TraceSummary* summary;
-  const model::TraceDetail* detail;  // set iff ScanRequest::want_detail
+  const model::TraceDetail* detail;  // set iff ScanRequest::want_detail and summary is set
   std::span<const model::GroupMatch> groups;
   bool is_open;  // computed from unsealed documents (partial)
+  const model::TraceId* id;
+  double start_time;  // seconds; block rows carry microsecond precision
+  double end_time;
+};
+
+// Conditions a scan tests on block columns before it decodes a summary (what
+// query::ScanHints gives, restated here because the store is below query). Rows that fail
+// them are skipped; rows of blocks without the search columns, of the memtable and open
+// traces are tested by the caller instead (through `prefilter` and its own filter).
+struct ScanConditions {
+  struct Range {
+    double min = -std::numeric_limits<double>::infinity();
+    double max = std::numeric_limits<double>::infinity();
+    bool min_inclusive = true;
+    bool max_inclusive = true;
+    bool Contains(double value) const {
+      return (min_inclusive ? value >= min : value > min) &&
+             (max_inclusive ? value <= max : value < max);
+    }
+  };
+  std::optional<Range> response_time;      // the trace has a response time inside it
+  std::vector<std::string> service_names;  // each names a non-client node of the trace
+  // Each is an indexed annotation with a value equal to this.
+  std::vector<std::pair<std::string, model::AnnotationValue>> annotation_equals;
+  // The conditions are the whole filter: a row that passes them matches.
+  bool exact = false;
 };
 
 // Which time of a trace a scan's range selects on (GetTraceSummaries' TimeRangeType).
@@ -122,6 +151,11 @@ struct ScanRequest {
   std::function<bool(const model::TraceSummary&)> prefilter = nullptr;
   // When set, incremented for every trace the time range selects (visited or not).
   uint64_t* traces_selected = nullptr;
+  // Optional, borrowed for the scan: tested on block columns where a block has them.
+  const ScanConditions* conditions = nullptr;
+  // With exact conditions: visit the block rows they match without decoding the summary
+  // (SummaryRow::summary is null then).
+  bool summary_optional = false;
 };
 
 // Returns false to stop the scan.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <future>
 #include <random>
+#include <set>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -277,6 +278,69 @@ TEST_F(EmbeddedStoreTest, KeepsDetailAndGroupsAndSelectsByTimeRangeKind) {
   EXPECT_EQ(rows[0].summary.revision, 2u);
   EXPECT_EQ(rows[0].summary.segment_count, 2u);
   ASSERT_TRUE(store->Shutdown().ok());
+}
+
+TEST_F(EmbeddedStoreTest, SearchColumnsDecideConditionsWithoutSummaries) {
+  auto store = Open();
+  // Trace n: a root svc-1 (response 0.5 s) annotated tier = gold for n % 3 == 0; even traces
+  // also have a child segment of svc-2.
+  std::set<std::string> expected;
+  for (int n = 0; n < 30; ++n) {
+    std::vector<std::string> docs = {SegmentJson(
+        100 + n, 1, 1795497420.0 + n, false, nullptr,
+        n % 3 == 0 ? R"(,"annotations":{"tier":"gold"})" : R"(,"annotations":{"tier":"silver"})")};
+    if (n % 2 == 0)
+      docs.push_back(SegmentJson(100 + n, 2, 1795497420.1 + n, false, "0000000000000001"));
+    ASSERT_TRUE(AppendSync(*store, docs).status.ok());
+    if (n % 6 == 0) expected.insert(TraceIdText(100 + n));
+  }
+  ASSERT_TRUE(store->FlushAll().ok());
+
+  ScanConditions conditions;
+  conditions.response_time = ScanConditions::Range{0.4, 1, false, true};
+  conditions.service_names = {"svc-2"};
+  conditions.annotation_equals = {
+      {"tier", model::AnnotationValue{model::AnnotationType::kString, "gold", 0, false}}};
+  conditions.exact = true;
+  auto scan = [&](bool summary_optional, uint64_t* selected) {
+    ScanRequest request{TimeRange{0, 2e9}};
+    request.conditions = &conditions;
+    request.summary_optional = summary_optional;
+    request.traces_selected = selected;
+    std::set<std::string> ids;
+    size_t without_summary = 0;
+    Status status = store->ScanSummaries("000000000000", request, [&](const SummaryRow& row) {
+      ids.insert(row.id->ToString());
+      if (row.summary == nullptr) {
+        ++without_summary;
+      } else {
+        EXPECT_EQ(row.summary->id, *row.id);
+        EXPECT_DOUBLE_EQ(row.summary->start_time, row.start_time);
+      }
+      return true;
+    });
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    return std::make_pair(ids, without_summary);
+  };
+  uint64_t selected = 0;
+  auto [ids, without_summary] = scan(true, &selected);
+  EXPECT_EQ(ids, expected);
+  EXPECT_EQ(without_summary, expected.size());
+  EXPECT_EQ(selected, 30u);  // every trace in the range counts as processed
+  auto [decoded_ids, none_without] = scan(false, nullptr);
+  EXPECT_EQ(decoded_ids, expected);
+  EXPECT_EQ(none_without, 0u);
+
+  // A value no row of the block has rules the block out.
+  conditions.service_names = {"svc-9"};
+  EXPECT_TRUE(scan(true, nullptr).first.empty());
+  conditions.service_names.clear();
+  conditions.response_time = ScanConditions::Range{0.6, 1, true, true};
+  EXPECT_TRUE(scan(true, nullptr).first.empty());
+  conditions.response_time.reset();
+  conditions.annotation_equals = {
+      {"tier", model::AnnotationValue{model::AnnotationType::kString, "silver", 0, false}}};
+  EXPECT_EQ(scan(true, nullptr).first.size(), 20u);
 }
 
 TEST_F(EmbeddedStoreTest, TenantsAreSeparate) {

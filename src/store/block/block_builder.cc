@@ -7,10 +7,15 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
+#include <cstring>
 #include <map>
+#include <string_view>
+#include <unordered_map>
 
 #include "base/check.h"
 #include "base/coding.h"
+#include "model/trace_detail.h"
 #include "model/trace_id.h"
 #include "store/block/block_format.h"
 #include "store/block/block_stats.h"
@@ -19,7 +24,56 @@
 #include "store/block/summary_codec.h"
 
 namespace roentgen::store::block {
+
+std::string EncodeAnnotationEntry(std::string_view key, const model::AnnotationValue& value) {
+  std::string entry(key);
+  entry.push_back('\0');
+  switch (value.type) {
+    case model::AnnotationType::kString:
+      entry.push_back('s');
+      entry.append(value.string_value);
+      break;
+    case model::AnnotationType::kNumber: {
+      entry.push_back('n');
+      double number = value.number_value == 0 ? 0.0 : value.number_value;  // -0 == 0
+      coding::PutFixed64(&entry, std::bit_cast<uint64_t>(number));
+      break;
+    }
+    case model::AnnotationType::kBool:
+      entry.push_back('b');
+      entry.push_back(value.bool_value ? '1' : '0');
+      break;
+  }
+  return entry;
+}
+
 namespace {
+
+// Writes a dictionary-list column (block_format.h): distinct entries in first-use order,
+// then each row's codes.
+class DictionaryListWriter {
+ public:
+  void AddRow(const std::vector<std::string_view>& values) {
+    coding::PutVarint32(&rows_, static_cast<uint32_t>(values.size()));
+    for (std::string_view value : values) {
+      auto [it, inserted] = codes_.try_emplace(std::string(value), entries_.size());
+      if (inserted) entries_.emplace_back(value);
+      coding::PutVarint32(&rows_, it->second);
+    }
+  }
+  std::string Finish() const {
+    std::string out;
+    coding::PutVarint32(&out, static_cast<uint32_t>(entries_.size()));
+    for (const std::string& entry : entries_) coding::PutLengthPrefixed(&out, entry);
+    out += rows_;
+    return out;
+  }
+
+ private:
+  std::unordered_map<std::string, uint32_t> codes_;
+  std::vector<std::string> entries_;
+  std::string rows_;
+};
 
 // The block's stats, appended to the section file's footer (docs/format/block.md).
 std::string EncodeStats(const BlockStats& stats) {
@@ -93,6 +147,9 @@ std::string BlockBuilder::Finish() const {
 
   // Columns.
   std::map<ColumnId, std::string> columns;
+  DictionaryListWriter services;
+  DictionaryListWriter annotations;
+  bool have_services = true;
   int64_t start_base = ToMicros(stats.min_start);
   for (const auto& row_ptr : rows_) {
     const BlockRow& row = *row_ptr;
@@ -123,7 +180,35 @@ std::string BlockBuilder::Finish() const {
       coding::PutVarint32(&groups, match.group_id);
       coding::PutVarint32(&groups, match.version);
     }
+    double response = s.response_time ? *s.response_time : std::nan("");
+    uint64_t response_bits;
+    std::memcpy(&response_bits, &response, sizeof(response_bits));
+    coding::PutFixed64(&columns[ColumnId::kResponseTime], response_bits);
+    // Services: the detail's non-client nodes (what service("name") tests). A row without
+    // a decodable detail leaves the whole block without the column.
+    if (have_services) {
+      auto detail = row.detail.empty() ? Result<model::TraceDetail>(CorruptionError("none"))
+                                       : model::DecodeTraceDetail(row.detail);
+      if (!detail.ok()) {
+        have_services = false;
+      } else {
+        std::vector<std::string_view> names;
+        for (const model::ServiceNode& node : detail->nodes) {
+          if (node.kind != model::NodeKind::kClient) names.push_back(node.id.name);
+        }
+        services.AddRow(names);
+      }
+    }
+    std::vector<std::string> entries;
+    for (const model::AnnotationSummary& annotation : s.annotations) {
+      for (const model::AnnotationValueWithServices& value : annotation.values) {
+        entries.push_back(EncodeAnnotationEntry(annotation.key, value.value));
+      }
+    }
+    annotations.AddRow(std::vector<std::string_view>(entries.begin(), entries.end()));
   }
+  if (have_services) columns[ColumnId::kServiceNames] = services.Finish();
+  columns[ColumnId::kAnnotations] = annotations.Finish();
 
   SectionFileWriter file(kHeaderMagic, kFormatVersion);
   file.AddCompressed(Kind(SectionKind::kTenants), 0, tenants, zstd_level_);

@@ -6,7 +6,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
+
+#include "model/segment.h"
 
 namespace roentgen::store::block {
 
@@ -43,7 +46,18 @@ enum class ColumnId : uint16_t {
   kTraceBytes = 11,   // varint: raw bytes of the row's documents
   kDetail = 12,       // length-prefixed model::EncodeTraceDetail (empty: not computed)
   kGroups = 13,       // varint count, then (group id, version) varint pairs
+  // Search columns: let scans test filter conditions without decoding summaries.
+  kResponseTime = 14,  // fixed64: the double bits of the response time; NaN when absent
+  kServiceNames = 15,  // dictionary list (see below) of non-client node names
+  kAnnotations = 16,   // dictionary list of indexed annotation values (EncodeAnnotationEntry)
 };
+
+// A "dictionary list" column: varint entry count, the entries (lp, distinct, in first-use
+// order), then per row a varint count followed by that many varint entry codes.
+
+// An annotation value as a dictionary entry: key, a 0 byte, then 's' + the string, 'n' + the
+// fixed64 bits of the number (-0 written as 0), or 'b' + '0'/'1'.
+std::string EncodeAnnotationEntry(std::string_view key, const model::AnnotationValue& value);
 
 enum RowFlags : uint8_t {
   kRowFault = 1 << 0,

@@ -24,7 +24,11 @@ size_t BlockReader::cached_bytes() const {
   size_t bytes = index_ ? index_->size() : 0;
   if (columns_) {
     bytes += columns_->summaries.size() + columns_->details.size() +
-             columns_->group_matches.size() * 8 + size_t{stats_.row_count} * 84;  // scalar columns
+             columns_->group_matches.size() * 8 + size_t{stats_.row_count} * 92 +  // scalars
+             (columns_->service_codes.size() + columns_->annotation_codes.size()) * 4 +
+             (columns_->service_offsets.size() + columns_->annotation_offsets.size()) * 4;
+    for (const auto& entry : columns_->service_dictionary) bytes += entry.size() + 32;
+    for (const auto& entry : columns_->annotation_dictionary) bytes += entry.size() + 32;
   }
   return bytes;
 }
@@ -241,6 +245,52 @@ Result<std::shared_ptr<const BlockColumns>> BlockReader::Columns() {
       }
     }
   }
+  {
+    RG_ASSIGN_OR_RETURN(std::string bytes, load(ColumnId::kResponseTime));
+    if (!bytes.empty()) {
+      if (bytes.size() != size_t{rows} * 8) return bad("response_time");
+      columns->response_times.resize(rows);
+      for (uint32_t row = 0; row < rows; ++row) {
+        uint64_t bits = coding::DecodeFixed64(bytes.data() + size_t{row} * 8);
+        columns->response_times[row] = std::bit_cast<double>(bits);
+      }
+    }
+  }
+  auto dictionary_list = [&](ColumnId id, std::string_view column,
+                             std::vector<std::string>* dictionary, std::vector<uint32_t>* codes,
+                             std::vector<uint32_t>* offsets) -> Status {
+    RG_ASSIGN_OR_RETURN(std::string bytes, load(id));
+    if (bytes.empty()) return Status();
+    std::string_view in(bytes);
+    uint32_t entries = 0;
+    if (!coding::GetVarint32(&in, &entries) || entries > in.size()) return bad(column);
+    dictionary->reserve(entries);
+    for (uint32_t idx = 0; idx < entries; ++idx) {
+      std::string_view entry;
+      if (!coding::GetLengthPrefixed(&in, &entry)) return bad(column);
+      dictionary->emplace_back(entry);
+    }
+    offsets->reserve(rows + 1);
+    offsets->push_back(0);
+    for (uint32_t row = 0; row < rows; ++row) {
+      uint32_t count = 0;
+      if (!coding::GetVarint32(&in, &count) || count > in.size()) return bad(column);
+      for (uint32_t idx = 0; idx < count; ++idx) {
+        uint32_t code = 0;
+        if (!coding::GetVarint32(&in, &code) || code >= entries) return bad(column);
+        codes->push_back(code);
+      }
+      offsets->push_back(static_cast<uint32_t>(codes->size()));
+    }
+    if (!in.empty()) return bad(column);
+    return Status();
+  };
+  RG_RETURN_IF_ERROR(dictionary_list(ColumnId::kServiceNames, "service_names",
+                                     &columns->service_dictionary, &columns->service_codes,
+                                     &columns->service_offsets));
+  RG_RETURN_IF_ERROR(dictionary_list(ColumnId::kAnnotations, "annotations",
+                                     &columns->annotation_dictionary, &columns->annotation_codes,
+                                     &columns->annotation_offsets));
   columns_ = std::move(columns);
   return columns_;
 }

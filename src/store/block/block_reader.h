@@ -46,6 +46,23 @@ struct BlockColumns {
   std::vector<uint32_t> detail_offsets;          // per row, or empty when the block has no details
   std::vector<model::GroupMatch> group_matches;  // every row's groups, concatenated
   std::vector<uint32_t> group_offsets;           // rows + 1 entries into group_matches
+  // Search columns; each is empty when the block lacks it (older blocks).
+  std::vector<double> response_times;  // NaN: no response time
+  std::vector<std::string> service_dictionary;
+  std::vector<uint32_t> service_codes;    // every row's codes, concatenated
+  std::vector<uint32_t> service_offsets;  // rows + 1 entries into service_codes
+  std::vector<std::string> annotation_dictionary;
+  std::vector<uint32_t> annotation_codes;
+  std::vector<uint32_t> annotation_offsets;
+
+  std::span<const uint32_t> service_codes_of(uint32_t row) const {
+    return std::span<const uint32_t>(service_codes)
+        .subspan(service_offsets[row], service_offsets[row + 1] - service_offsets[row]);
+  }
+  std::span<const uint32_t> annotation_codes_of(uint32_t row) const {
+    return std::span<const uint32_t>(annotation_codes)
+        .subspan(annotation_offsets[row], annotation_offsets[row + 1] - annotation_offsets[row]);
+  }
 
   std::span<const model::GroupMatch> groups(uint32_t row) const {
     if (group_offsets.empty()) return {};

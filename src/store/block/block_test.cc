@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
 #include <gtest/gtest.h>
 
+#include "model/trace_detail.h"
 #include "store/block/block_builder.h"
 #include "store/block/block_reader.h"
 #include "store/block/bloom.h"
@@ -62,6 +64,59 @@ std::unique_ptr<BlockReader> WriteAndOpen(FileSystem& fs, const BlockBuilder& bu
   auto reader = BlockReader::Open(fs.NewRandomAccessFile("/b.blk").value(), "/b.blk");
   EXPECT_TRUE(reader.ok()) << reader.error().ToString();
   return std::move(reader).value();
+}
+
+TEST(BlockTest, SearchColumnsHoldResponseTimesServicesAndAnnotations) {
+  auto fs = NewMemFileSystem();
+  BlockBuilder builder(43, 1);
+  for (uint32_t n = 0; n < 4; ++n) {
+    BlockRow row = MakeRow(n, "000000000000");
+    if (n == 1) row.summary.response_time.reset();
+    if (n == 2) row.summary.response_time = -0.0;
+    model::TraceDetail detail;
+    model::ServiceNode client;
+    client.kind = model::NodeKind::kClient;
+    client.id.name = "client-should-not-count";
+    detail.nodes.push_back(client);
+    model::ServiceNode node;
+    node.id.name = n % 2 == 0 ? "order-processor" : "inventory";
+    detail.nodes.push_back(node);
+    model::EncodeTraceDetail(detail, &row.detail);
+    row.summary.annotations.push_back(model::AnnotationSummary{
+        "attempt",
+        {{model::AnnotationValue{model::AnnotationType::kNumber, "", 1.0 * n, false}, {}}}});
+    builder.Add(std::move(row));
+  }
+  auto reader = WriteAndOpen(*fs, builder);
+  auto columns = reader->Columns();
+  ASSERT_TRUE(columns.ok()) << columns.error().ToString();
+  const BlockColumns& c = **columns;
+  ASSERT_EQ(c.response_times.size(), 4u);
+  EXPECT_EQ(c.response_times[0], 0.25);
+  EXPECT_TRUE(std::isnan(c.response_times[1]));
+  EXPECT_EQ(c.service_dictionary, (std::vector<std::string>{"order-processor", "inventory"}));
+  for (uint32_t row = 0; row < 4; ++row) {
+    ASSERT_EQ(c.service_codes_of(row).size(), 1u);
+    EXPECT_EQ(c.service_codes_of(row)[0], row % 2);
+    ASSERT_EQ(c.annotation_codes_of(row).size(), 2u);
+    EXPECT_EQ(
+        c.annotation_dictionary[c.annotation_codes_of(row)[1]],
+        EncodeAnnotationEntry("attempt", model::AnnotationValue{model::AnnotationType::kNumber, "",
+                                                                1.0 * row, false}));
+  }
+  // -0 and 0 are the same entry; all rows share the create_order entry.
+  EXPECT_EQ(c.annotation_dictionary.size(), 5u);
+  EXPECT_EQ(EncodeAnnotationEntry("k", {model::AnnotationType::kNumber, "", -0.0, false}),
+            EncodeAnnotationEntry("k", {model::AnnotationType::kNumber, "", 0.0, false}));
+
+  // A row without a detail leaves the block without the services column (scans fall back).
+  BlockBuilder without(44, 1);
+  without.Add(MakeRow(9, "000000000000"));
+  auto old_reader = WriteAndOpen(*fs, without);
+  auto old_columns = old_reader->Columns();
+  ASSERT_TRUE(old_columns.ok());
+  EXPECT_TRUE((*old_columns)->service_offsets.empty());
+  EXPECT_EQ((*old_columns)->annotation_offsets.size(), 2u);
 }
 
 TEST(BlockTest, RoundTripsRowsDocumentsAndIndex) {
