@@ -138,10 +138,7 @@ double SortTime(const SummariesRequest& request, double start_time, double end_t
   return start_time;
 }
 
-bool NewerFirst(const SnapshotEntry& a, const SnapshotEntry& b) {
-  if (a.sort_time != b.sort_time) return a.sort_time > b.sort_time;
-  return b.id < a.id;
-}
+constexpr NewerFirstOrder NewerFirst;
 
 // Deterministic per trace, so that FixedRate keeps the same traces on every call.
 bool KeptBySampling(const model::TraceId& id, double rate) {
@@ -238,11 +235,14 @@ Result<std::shared_ptr<SummarySnapshot>> BuildSnapshot(Call& call, const Summari
         }
         return true;
       }));
-  std::sort(snapshot->entries.begin(), snapshot->entries.end(), NewerFirst);
   if (snapshot->entries.size() > cap) {
+    std::nth_element(snapshot->entries.begin(),
+                     snapshot->entries.begin() + static_cast<std::ptrdiff_t>(cap),
+                     snapshot->entries.end(), NewerFirst);
     snapshot->entries.resize(cap);
     snapshot->truncated = true;
   }
+  // Pages are ordered as they are read (SummarySnapshot::EnsureOrdered).
   return snapshot;
 }
 
@@ -362,6 +362,7 @@ void GetTraceSummaries(Call call) {
 
   const size_t page_size = call.services.options.trace_summaries_page_size;
   size_t page_end = std::min(snapshot->entries.size(), offset + page_size);
+  snapshot->EnsureOrdered(page_end);
   std::vector<model::TraceId> ids;
   for (size_t idx = offset; idx < page_end; ++idx) ids.push_back(snapshot->entries[idx].id);
   auto records = call.services.store->GetSummaries(call.tenant, ids, /*want_detail=*/true);
