@@ -151,7 +151,7 @@ class Roentgen {
     };
     options.stats = &stats_;
     options.quiet_period = std::chrono::milliseconds(1);
-    options.memory_limit_bytes = size_t{8} << 30;
+    options.memory_limit_bytes = size_t{2} << 30;
     auto opened = store::OpenEmbeddedStore(std::move(options));
     if (!opened.ok()) return Fail(opened.error(), error);
     store_ = std::move(*opened);
