@@ -17,8 +17,10 @@
 //   ----
 //   filter: unknown keyword "foo" at column 1
 //
-// Every query is also checked against the reference evaluator (raw documents), the scan hints
-// are checked on every match, and every trace's detail must survive encode/decode.
+// Every query is also checked against the reference evaluator (raw documents), compiled a
+// second time with group references expanded inline (what searches do; it must agree with the
+// memberships), the scan hints are checked on every match (and, when exact, on every trace),
+// and every trace's detail must survive encode/decode.
 // Set RG_GOLDEN_REGENERATE=1 to rewrite the expected outputs in place (review the diff).
 #include <algorithm>
 #include <cstdlib>
@@ -36,6 +38,7 @@
 #include "model/trace_detail.h"
 #include "model/trace_summary.h"
 #include "parse/segment_parser.h"
+#include "query/internal/test_util.h"
 #include "query/query.h"
 #include "query/reference_evaluator.h"
 
@@ -108,6 +111,7 @@ const std::vector<GoldenTrace>& Traces() {
 struct Group {
   std::string name;
   std::string arn;
+  std::string expression;
   std::vector<bool> members;  // per trace
 };
 
@@ -191,6 +195,17 @@ TEST_P(QueryGolden, Run) {
     }
     return false;
   };
+  // The same groups, expanded inline (what searches do): must agree with the memberships.
+  CompileOptions expanding;
+  expanding.group_definition = [&groups](GroupKey key,
+                                         std::string_view value) -> std::optional<GroupDefinition> {
+    for (const Group& group : groups) {
+      if ((key == GroupKey::kName ? group.name : group.arn) == value) {
+        return GroupDefinition{group.name, group.expression};
+      }
+    }
+    return std::nullopt;
+  };
   auto memberships = [&groups](size_t trace_idx) {
     std::vector<GroupMembership> result;
     for (const Group& group : groups) {
@@ -210,6 +225,7 @@ TEST_P(QueryGolden, Run) {
         words >> group.name >> group.arn;
         std::string expression;
         std::getline(words, expression);
+        group.expression = expression;
         auto filter = Compile(expression, options);
         ASSERT_TRUE(filter.ok()) << where << filter.error().ToString();
         for (size_t trace_idx = 0; trace_idx < traces.size(); ++trace_idx) {
@@ -248,6 +264,8 @@ TEST_P(QueryGolden, Run) {
           ADD_FAILURE() << where << item.expression << ": " << filter.error().ToString();
           break;
         }
+        auto expanded = Compile(item.expression, expanding);
+        EXPECT_TRUE(expanded.ok()) << where << expanded.error().ToString();
         std::vector<std::string> actual;
         std::set<std::string> actual_ids;
         for (size_t trace_idx = 0; trace_idx < traces.size(); ++trace_idx) {
@@ -258,6 +276,16 @@ TEST_P(QueryGolden, Run) {
           bool reference = ReferenceMatches(*filter, trace.documents, context);
           EXPECT_EQ(fast, reference)
               << where << "the evaluators disagree on " << trace.name << ": " << item.expression;
+          if (expanded.ok()) {
+            EXPECT_EQ(fast, expanded->Matches(trace.summary, trace.detail))
+                << where << "group expansion disagrees with membership on " << trace.name;
+          }
+          if (filter->hints().exact) {
+            EXPECT_EQ(fast, query::testing::HintsHold(
+                                *filter, query::testing::Trace{trace.documents, trace.summary,
+                                                               trace.detail}))
+                << where << "exact hints disagree on " << trace.name;
+          }
           if (!fast) continue;
           actual.push_back(trace.id + " " + trace.name);
           actual_ids.insert(trace.id);
