@@ -691,7 +691,8 @@ Result<std::optional<EmbeddedStore::PreviousRevision>> EmbeddedStore::FindInBloc
       previous.first_arrival_nanos = columns->first_arrival_nanos[row];
       if (load != Load::kRevision) {
         RG_ASSIGN_OR_RETURN(previous.summary, reader.ReadSummary(row));
-        previous.detail = std::string(reader.EncodedDetail(*columns, row));
+        RG_ASSIGN_OR_RETURN(auto payload, reader.Payload());
+        previous.detail = std::string(BlockReader::EncodedDetail(*payload, row));
         auto groups = columns->groups(row);
         previous.groups.assign(groups.begin(), groups.end());
       }
@@ -783,7 +784,18 @@ void EmbeddedStore::SealRound(bool seal_everything, bool force_flush) {
     }
   }
 
+  bool block_full = false;
   for (Candidate& candidate : candidates) {
+    if (block_full) {
+      // A long round (a backlog) still writes blocks of about the target size.
+      Status status = FlushMemtable();
+      if (!status.ok()) RG_LOG(kError, "store: block flush failed: {}", status.ToString());
+      {
+        std::lock_guard<std::mutex> lock(seal_mu_);
+        last_flush_status_ = status;
+      }
+      block_full = false;
+    }
     auto previous_or = FindPrevious(candidate.key, Load::kEverything);
     if (!previous_or.ok()) {
       corruptions_->Add();
@@ -915,6 +927,7 @@ void EmbeddedStore::SealRound(bool seal_everything, bool force_flush) {
     }
     memtable_bytes_ += row_bytes;
     PublishMemoryInUse();
+    block_full = memtable_bytes_ >= options_.block_target_bytes;
   }
 
   bool flush = false;
@@ -1358,7 +1371,8 @@ Status EmbeddedStore::ScanSummaries(const TenantId& tenant, const ScanRequest& r
       RG_ASSIGN_OR_RETURN(model::TraceSummary summary, reader.ReadSummary(row));
       if (request.prefilter && !request.prefilter(summary)) continue;
       if (request.want_detail) {
-        std::string_view encoded = reader.EncodedDetail(*columns, row);
+        RG_ASSIGN_OR_RETURN(auto payload, reader.Payload());
+        std::string_view encoded = BlockReader::EncodedDetail(*payload, row);
         if (encoded.empty()) {
           RG_ASSIGN_OR_RETURN(auto documents, reader.ReadDocuments(row));
           detail = DetailOf({}, documents);

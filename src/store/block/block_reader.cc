@@ -23,12 +23,15 @@ size_t BlockReader::cached_bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
   size_t bytes = index_ ? index_->size() : 0;
   if (columns_) {
-    bytes += columns_->summaries.size() + columns_->details.size() +
-             columns_->group_matches.size() * 8 + size_t{stats_.row_count} * 92 +  // scalars
+    bytes += columns_->group_matches.size() * 8 + size_t{stats_.row_count} * 92 +  // scalars
              (columns_->service_codes.size() + columns_->annotation_codes.size()) * 4 +
              (columns_->service_offsets.size() + columns_->annotation_offsets.size()) * 4;
     for (const auto& entry : columns_->service_dictionary) bytes += entry.size() + 32;
     for (const auto& entry : columns_->annotation_dictionary) bytes += entry.size() + 32;
+  }
+  if (payload_) {
+    bytes += payload_->summaries.size() + payload_->details.size() +
+             (payload_->summary_offsets.size() + payload_->detail_offsets.size()) * 4;
   }
   return bytes;
 }
@@ -36,6 +39,7 @@ size_t BlockReader::cached_bytes() const {
 void BlockReader::DropCaches() {
   std::lock_guard<std::mutex> lock(mu_);
   columns_.reset();
+  payload_.reset();
   index_.reset();
 }
 
@@ -202,29 +206,6 @@ Result<std::shared_ptr<const BlockColumns>> BlockReader::Columns() {
     columns->flags.assign(bytes.begin(), bytes.end());
   }
   {
-    RG_ASSIGN_OR_RETURN(columns->summaries, load(ColumnId::kSummary));
-    std::string_view in(columns->summaries);
-    for (uint32_t row = 0; row < rows; ++row) {
-      columns->summary_offsets.push_back(
-          static_cast<uint32_t>(columns->summaries.size() - in.size()));
-      std::string_view summary;
-      if (!coding::GetLengthPrefixed(&in, &summary)) return bad("summary");
-    }
-  }
-  {
-    RG_ASSIGN_OR_RETURN(columns->details, load(ColumnId::kDetail));
-    if (!columns->details.empty()) {
-      std::string_view in(columns->details);
-      columns->detail_offsets.reserve(rows);
-      for (uint32_t row = 0; row < rows; ++row) {
-        columns->detail_offsets.push_back(
-            static_cast<uint32_t>(columns->details.size() - in.size()));
-        std::string_view detail;
-        if (!coding::GetLengthPrefixed(&in, &detail)) return bad("detail");
-      }
-    }
-  }
-  {
     RG_ASSIGN_OR_RETURN(std::string bytes, load(ColumnId::kGroups));
     if (!bytes.empty()) {
       std::string_view in(bytes);
@@ -295,11 +276,52 @@ Result<std::shared_ptr<const BlockColumns>> BlockReader::Columns() {
   return columns_;
 }
 
+Result<std::shared_ptr<const BlockPayload>> BlockReader::Payload() {
+  last_use_.store(g_use_clock.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (payload_) return payload_;
+  auto payload = std::make_shared<BlockPayload>();
+  const uint32_t rows = stats_.row_count;
+  auto load = [&](ColumnId id) -> Result<std::string> {
+    const SectionInfo* section = FindSection(SectionKind::kColumn, static_cast<uint32_t>(id));
+    if (section == nullptr) return std::string();
+    return ReadSection(*section);
+  };
+  auto bad = [&](std::string_view column) {
+    return Corrupt("column " + std::string(column) + " malformed");
+  };
+  {
+    RG_ASSIGN_OR_RETURN(payload->summaries, load(ColumnId::kSummary));
+    std::string_view in(payload->summaries);
+    for (uint32_t row = 0; row < rows; ++row) {
+      payload->summary_offsets.push_back(
+          static_cast<uint32_t>(payload->summaries.size() - in.size()));
+      std::string_view summary;
+      if (!coding::GetLengthPrefixed(&in, &summary)) return bad("summary");
+    }
+  }
+  {
+    RG_ASSIGN_OR_RETURN(payload->details, load(ColumnId::kDetail));
+    if (!payload->details.empty()) {
+      std::string_view in(payload->details);
+      payload->detail_offsets.reserve(rows);
+      for (uint32_t row = 0; row < rows; ++row) {
+        payload->detail_offsets.push_back(
+            static_cast<uint32_t>(payload->details.size() - in.size()));
+        std::string_view detail;
+        if (!coding::GetLengthPrefixed(&in, &detail)) return bad("detail");
+      }
+    }
+  }
+  payload_ = std::move(payload);
+  return payload_;
+}
+
 Result<model::TraceSummary> BlockReader::ReadSummary(uint32_t row) {
-  RG_ASSIGN_OR_RETURN(auto columns, Columns());
-  if (row >= columns->summary_offsets.size()) return Corrupt("row out of range");
-  std::string_view in(columns->summaries);
-  in.remove_prefix(columns->summary_offsets[row]);
+  RG_ASSIGN_OR_RETURN(auto payload, Payload());
+  if (row >= payload->summary_offsets.size()) return Corrupt("row out of range");
+  std::string_view in(payload->summaries);
+  in.remove_prefix(payload->summary_offsets[row]);
   std::string_view encoded;
   model::TraceSummary summary;
   if (!coding::GetLengthPrefixed(&in, &encoded) || !DecodeSummary(encoded, &summary)) {
@@ -308,10 +330,10 @@ Result<model::TraceSummary> BlockReader::ReadSummary(uint32_t row) {
   return summary;
 }
 
-std::string_view BlockReader::EncodedDetail(const BlockColumns& columns, uint32_t row) const {
-  if (row >= columns.detail_offsets.size()) return {};
-  std::string_view in(columns.details);
-  in.remove_prefix(columns.detail_offsets[row]);
+std::string_view BlockReader::EncodedDetail(const BlockPayload& payload, uint32_t row) {
+  if (row >= payload.detail_offsets.size()) return {};
+  std::string_view in(payload.details);
+  in.remove_prefix(payload.detail_offsets[row]);
   std::string_view encoded;
   if (!coding::GetLengthPrefixed(&in, &encoded)) return {};
   return encoded;

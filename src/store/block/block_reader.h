@@ -40,10 +40,6 @@ struct BlockColumns {
   std::vector<uint8_t> flags;  // RowFlags
   std::vector<uint32_t> doc_counts;
   std::vector<uint64_t> trace_bytes;
-  std::string summaries;                         // the decompressed kSummary column
-  std::vector<uint32_t> summary_offsets;         // per row: offset of its length-prefixed summary
-  std::string details;                           // the decompressed kDetail column (may be empty)
-  std::vector<uint32_t> detail_offsets;          // per row, or empty when the block has no details
   std::vector<model::GroupMatch> group_matches;  // every row's groups, concatenated
   std::vector<uint32_t> group_offsets;           // rows + 1 entries into group_matches
   // Search columns; each is empty when the block lacks it (older blocks).
@@ -73,6 +69,16 @@ struct BlockColumns {
   const std::string& tenant(uint32_t row) const { return tenants[tenant_codes[row]]; }
 };
 
+// The bulky per-row columns (whole summaries and details), loaded separately from
+// BlockColumns so that scans deciding on the scalar and search columns never decompress them.
+// Immutable once built; safe to share.
+struct BlockPayload {
+  std::string summaries;                  // the decompressed kSummary column
+  std::vector<uint32_t> summary_offsets;  // per row: offset of its length-prefixed summary
+  std::string details;                    // the decompressed kDetail column (may be empty)
+  std::vector<uint32_t> detail_offsets;   // per row, or empty when the block has no details
+};
+
 // Reads one immutable block file. Sections are verified (crc32c) when first read; damage
 // is reported as a Corruption status naming the file and section, never a crash.
 // Thread-safe.
@@ -91,13 +97,15 @@ class BlockReader {
   bool MayContain(const model::TraceId& id) const;
   // Rows whose trace id is `id` (of any tenant), ascending.
   Result<std::vector<uint32_t>> FindRows(const model::TraceId& id);
-  // The decoded scalar columns (loaded once, then shared).
+  // The decoded scalar and search columns (loaded once, then shared).
   Result<std::shared_ptr<const BlockColumns>> Columns();
+  // The summary and detail columns (loaded on first use, then shared).
+  Result<std::shared_ptr<const BlockPayload>> Payload();
   // The row's summary. REQUIRES: row < stats().row_count.
   Result<model::TraceSummary> ReadSummary(uint32_t row);
   // The row's encoded TraceDetail, or an empty view when the block does not have it. Valid
-  // while `columns` is held.
-  std::string_view EncodedDetail(const BlockColumns& columns, uint32_t row) const;
+  // while `payload` is held.
+  static std::string_view EncodedDetail(const BlockPayload& payload, uint32_t row);
   // The row's raw documents, in stored order.
   Result<std::vector<std::string>> ReadDocuments(uint32_t row);
   // (row of this block, row of an older block it replaces).
@@ -128,6 +136,7 @@ class BlockReader {
   std::atomic<uint64_t> last_use_{0};
   mutable std::mutex mu_;
   std::shared_ptr<const BlockColumns> columns_;  // guarded by mu_
+  std::shared_ptr<const BlockPayload> payload_;  // guarded by mu_
   std::shared_ptr<const std::string> index_;     // guarded by mu_
 };
 

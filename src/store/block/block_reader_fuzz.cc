@@ -22,6 +22,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (uint32_t row = 0; row < rows && row < 64 && columns.ok(); ++row) {
     (void)(*reader)->ReadDocuments(row);
     (void)(*reader)->ReadSummary(row);
+    if (auto payload = (*reader)->Payload(); payload.ok()) {
+      (void)block::BlockReader::EncodedDetail(**payload, row);
+    }
+    const block::BlockColumns& c = **columns;
+    if (!c.service_offsets.empty()) (void)c.service_codes_of(row);
+    if (!c.annotation_offsets.empty()) (void)c.annotation_codes_of(row);
+    if (!c.response_times.empty()) (void)c.response_times[row];
     if (row < (*columns)->trace_ids.size()) (void)(*reader)->FindRows((*columns)->trace_ids[row]);
   }
   (void)(*reader)->Supersedes();

@@ -180,7 +180,7 @@ TEST(BlockTest, DamageIsReportedAsCorruption) {
       continue;
     }
     // Opened: the damage is in a section and must surface when that section is read.
-    bool any_error = !(*reader)->Columns().ok();
+    bool any_error = !(*reader)->Columns().ok() || !(*reader)->Payload().ok();
     for (uint32_t row = 0; row < 50 && !any_error; ++row) {
       any_error = !(*reader)->ReadDocuments(row).ok();
     }
