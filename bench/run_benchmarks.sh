@@ -97,10 +97,22 @@ if [[ $smoke == 1 ]]; then
   fi
   run udp_ingest_bench 30 "$build_dir/bench/udp_ingest_bench" --smoke --roentgen "$server"
   run disk_bytes_bench 30 "$build_dir/bench/disk_bytes_bench" --smoke --roentgen "$server"
+  if [[ -x "$build_dir/bench/trace_search_bench" ]]; then
+    search_dir="$(mktemp -d "${TMPDIR:-/tmp}/roentgen-search-bench-XXXXXX")"
+    run trace_search_bench 60 "$build_dir/bench/trace_search_bench" --traces=20000 --runs=3 \
+      --clickhouse=off --data-dir="$search_dir/store"
+    rm -rf "$search_dir"
+  fi
 else
   if [[ -n "$parse_bench" ]]; then run parse_benchmark 300 "$parse_bench"; fi
   run udp_ingest_bench 3600 "$build_dir/bench/udp_ingest_bench" --runs "$runs" --roentgen "$server"
   run disk_bytes_bench 3600 "$build_dir/bench/disk_bytes_bench" --runs "$runs" --roentgen "$server"
+  if [[ -x "$build_dir/bench/trace_search_bench" ]]; then
+    # 10M traces: ~6 min to build the store the first time (kept for later runs), ~3 GiB of
+    # disk under /var/tmp; ClickHouse when clickhouse-server is installed.
+    run trace_search_bench 3600 "$build_dir/bench/trace_search_bench" --traces=10000000 \
+      --runs=11 --data-dir="${RG_SEARCH_BENCH_DIR:-/var/tmp/rg-trace-search-bench}"
+  fi
 fi
 
 echo
