@@ -152,6 +152,9 @@ class Roentgen {
     options.stats = &stats_;
     options.quiet_period = std::chrono::milliseconds(1);
     options.memory_limit_bytes = size_t{2} << 30;
+    // Room for every block's scan columns (~110 B per trace) and some payloads: the working
+    // set of the queries, as ClickHouse gets its mark cache and the page cache.
+    options.block_cache_bytes = size_t{4} << 30;
     auto opened = store::OpenEmbeddedStore(std::move(options));
     if (!opened.ok()) return Fail(opened.error(), error);
     store_ = std::move(*opened);

@@ -22,6 +22,7 @@ struct ServerConfig {
   std::chrono::seconds retention{30 * 24 * 3600};
   std::chrono::seconds partition_duration{3600};
   uint64_t memory_limit_bytes = uint64_t{1} << 30;
+  uint64_t block_cache_bytes = 0;  // 0: a quarter of memory_limit_bytes
   std::chrono::milliseconds quiet_period{2000};
   uint64_t max_trace_bytes = 500 * 1024;
   uint64_t max_body_bytes = 8u << 20;

@@ -69,6 +69,7 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
   store_options.retention = config.retention;
   store_options.partition_duration = config.partition_duration;
   store_options.memory_limit_bytes = config.memory_limit_bytes;
+  store_options.block_cache_bytes = config.block_cache_bytes;
   store_options.max_trace_bytes = config.max_trace_bytes;
   store_options.block_target_bytes = config.block_target_bytes;
   store_options.block_max_age = config.block_max_age;

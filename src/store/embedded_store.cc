@@ -1074,7 +1074,8 @@ void EmbeddedStore::ApplyRetention() {
 void EmbeddedStore::TrimBlockCaches() {
   BlockReader::SetUseClock(++use_tick_);
   auto blocks = BlockSnapshot();
-  size_t budget = options_.memory_limit_bytes / 4;
+  size_t budget = options_.block_cache_bytes != 0 ? options_.block_cache_bytes
+                                                  : options_.memory_limit_bytes / 4;
   std::vector<std::pair<uint64_t, BlockReader*>> cached;
   size_t total = 0;
   for (const auto& handle : *blocks) {

@@ -250,10 +250,13 @@ struct EmbeddedStoreOptions {
   std::chrono::milliseconds quiet_period{2000};    // seal a trace after this long without news
   std::chrono::seconds retention{30 * 24 * 3600};  // drop arrival partitions older than this
   std::chrono::seconds partition_duration{3600};   // arrival-time width of a partition
-  size_t memory_limit_bytes = size_t{1} << 30;     // open + sealed-unflushed + queue + caches
-  size_t max_trace_bytes = 500 * 1024;             // X-Ray's trace document cap
-  size_t block_target_bytes = 32u << 20;           // flush sealed traces at this many raw bytes
-  std::chrono::seconds block_max_age{30};          // ... or when the oldest is this old
+  size_t memory_limit_bytes = size_t{1} << 30;     // open + sealed-unflushed + queue
+  // Decoded block columns and payloads kept for searches and point reads; least recently
+  // used blocks are dropped past it. 0: memory_limit_bytes / 4.
+  size_t block_cache_bytes = 0;
+  size_t max_trace_bytes = 500 * 1024;     // X-Ray's trace document cap
+  size_t block_target_bytes = 32u << 20;   // flush sealed traces at this many raw bytes
+  std::chrono::seconds block_max_age{30};  // ... or when the oldest is this old
   size_t wal_file_bytes = 64u << 20;
   // Level 1: on recipe documents in 256 KiB chunks it compresses as well as level 9
   // (12.6x against 12.3x) at six times the speed (bench/README.md).
