@@ -14,6 +14,7 @@
 //   * latency: p50/p99 of a one-hour, first-page query (100 summaries, newest first).
 // Outside CI: see bench/README.md for the figures and how to run it.
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -414,6 +415,10 @@ class ClickHouse {
 };
 
 int Run(int argc, char** argv) {
+  // The allocator settings of `roentgen serve` (server.cc), so that large result sets reuse
+  // memory instead of mapping fresh pages on every query.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   Flags flags;
   std::string error;
   if (!flags.Parse(argc, argv, &error)) {
