@@ -170,8 +170,18 @@ Result<std::shared_ptr<SummarySnapshot>> BuildSnapshot(Call& call, const Summari
   scan.traces_selected = &snapshot->traces_processed;
   const query::ScanHints& hints = filter.hints();
   if (hints.response_time || hints.duration || !hints.service_names.empty() ||
-      !hints.annotation_keys.empty()) {
+      !hints.annotation_keys.empty() || hints.fault || hints.error || hints.throttle ||
+      hints.partial) {
     scan.prefilter = [&hints](const model::TraceSummary& summary) {
+      auto flag_fails = [](const std::optional<bool>& wanted, bool have) {
+        return wanted && *wanted != have;
+      };
+      if (flag_fails(hints.fault, summary.has_fault) ||
+          flag_fails(hints.error, summary.has_error) ||
+          flag_fails(hints.throttle, summary.has_throttle) ||
+          flag_fails(hints.partial, summary.is_partial)) {
+        return false;
+      }
       if (hints.response_time &&
           (!summary.response_time || !hints.response_time->Contains(*summary.response_time))) {
         return false;
@@ -204,6 +214,10 @@ Result<std::shared_ptr<SummarySnapshot>> BuildSnapshot(Call& call, const Summari
   for (const auto& wanted : hints.annotation_equals) {
     conditions.annotation_equals.emplace_back(wanted.key, wanted.value);
   }
+  conditions.fault = hints.fault;
+  conditions.error = hints.error;
+  conditions.throttle = hints.throttle;
+  conditions.partial = hints.partial;
   conditions.exact = hints.exact;
   scan.conditions = &conditions;
   scan.summary_optional = hints.exact;

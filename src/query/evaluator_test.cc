@@ -312,10 +312,10 @@ TEST(Evaluator, FlagsAndHints) {
     EXPECT_TRUE(filter->hints().exact) << expression;
   }
   for (std::string_view expression :
-       {"fault", "duration > 1", "service(\"a\") { fault }",
+       {"ok", "duration > 1", "service(\"a\") { fault }",
         "service(id(name: \"a\", type: \"AWS::Lambda\"))", "annotation.k != 1", "annotation.k",
-        "NOT responsetime > 1", "responsetime != 1", "service(\"a\") AND fault",
-        "responsetime > 1 OR responsetime < 0.5"}) {
+        "NOT responsetime > 1", "responsetime != 1", "ok AND service(\"a\")",
+        "fault AND fault = false", "NOT fault", "responsetime > 1 OR responsetime < 0.5"}) {
     auto filter = Compile(expression);
     ASSERT_TRUE(filter.ok()) << expression;
     EXPECT_FALSE(filter->hints().exact) << expression;

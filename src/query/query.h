@@ -93,11 +93,20 @@ struct ScanHints {
     bool operator==(const AnnotationEquals&) const = default;
   };
   std::vector<AnnotationEquals> annotation_equals;
+  // Trace-level booleans the filter requires (`fault`, `error = false`, ...); unset: none.
+  std::optional<bool> fault;
+  std::optional<bool> error;
+  std::optional<bool> throttle;
+  std::optional<bool> partial;
   // True when the conditions above are also sufficient: the filter matches a trace exactly
   // when all of them hold (it is a conjunction of `responsetime` comparisons, name-only
-  // `service("x")` without a block, and `annotation.key = literal`; or empty). A scan that
+  // `service("x")` without a block, `annotation.key = literal` and the trace-level
+  // fault/error/throttle/partial booleans; or empty). A scan that
   // tests them on columns then needs neither the summary nor the detail.
   bool exact = false;
+  // Two of the conditions exclude each other (e.g. `fault AND fault = false`): nothing
+  // matches, and the hints are not exact.
+  bool contradictory = false;
 };
 
 struct CompileOptions {

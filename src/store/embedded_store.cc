@@ -1227,6 +1227,8 @@ struct ColumnConditions {
   bool usable = false;
   bool none = false;
   const ScanConditions::Range* response_time = nullptr;
+  uint8_t flag_mask = 0;   // RowFlags bits tested
+  uint8_t flag_value = 0;  // their required values
   std::vector<uint32_t> service_codes;
   std::vector<uint32_t> annotation_codes;
 
@@ -1238,6 +1240,7 @@ struct ColumnConditions {
   }
   bool RowPasses(const block::BlockColumns& columns, uint32_t row) const {
     if (none) return false;
+    if ((columns.flags[row] & flag_mask) != flag_value) return false;
     if (response_time != nullptr) {
       double value = columns.response_times[row];
       if (std::isnan(value) || !response_time->Contains(value)) return false;
@@ -1263,6 +1266,15 @@ ColumnConditions ResolveConditions(const ScanConditions* conditions,
   }
   resolved.usable = true;
   if (conditions->response_time) resolved.response_time = &*conditions->response_time;
+  auto flag = [&](const std::optional<bool>& wanted, uint8_t bit) {
+    if (!wanted) return;
+    resolved.flag_mask |= bit;
+    if (*wanted) resolved.flag_value |= bit;
+  };
+  flag(conditions->fault, block::kRowFault);
+  flag(conditions->error, block::kRowError);
+  flag(conditions->throttle, block::kRowThrottle);
+  flag(conditions->partial, block::kRowPartial);
   auto code_of = [&](const std::vector<std::string>& dictionary,
                      std::string_view entry) -> std::optional<uint32_t> {
     for (uint32_t code = 0; code < dictionary.size(); ++code) {

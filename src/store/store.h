@@ -125,6 +125,11 @@ struct ScanConditions {
   std::vector<std::string> service_names;  // each names a non-client node of the trace
   // Each is an indexed annotation with a value equal to this.
   std::vector<std::pair<std::string, model::AnnotationValue>> annotation_equals;
+  // The trace's flags must have these values (unset: either).
+  std::optional<bool> fault;
+  std::optional<bool> error;
+  std::optional<bool> throttle;
+  std::optional<bool> partial;
   // The conditions are the whole filter: a row that passes them matches.
   bool exact = false;
 };

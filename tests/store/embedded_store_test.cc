@@ -341,6 +341,11 @@ TEST_F(EmbeddedStoreTest, SearchColumnsDecideConditionsWithoutSummaries) {
   conditions.annotation_equals = {
       {"tier", model::AnnotationValue{model::AnnotationType::kString, "silver", 0, false}}};
   EXPECT_EQ(scan(true, nullptr).first.size(), 20u);
+  // Flags: no trace here faulted.
+  conditions.fault = false;
+  EXPECT_EQ(scan(true, nullptr).first.size(), 20u);
+  conditions.fault = true;
+  EXPECT_TRUE(scan(true, nullptr).first.empty());
 }
 
 TEST_F(EmbeddedStoreTest, TenantsAreSeparate) {

@@ -852,12 +852,33 @@ std::optional<NumberRange> RangeOf(const Expr& expr) {
   }
 }
 
+// The ScanHints member of a trace-level boolean keyword, or null.
+std::optional<bool>* FlagHint(Field field, ScanHints* hints) {
+  switch (field) {
+    case Field::kFault:
+      return &hints->fault;
+    case Field::kError:
+      return &hints->error;
+    case Field::kThrottle:
+      return &hints->throttle;
+    case Field::kPartial:
+      return &hints->partial;
+    default:
+      return nullptr;
+  }
+}
+
 void CollectHints(const Expr& expr, ScanHints* hints) {
   switch (expr.kind) {
     case Expr::Kind::kAnd:
       for (const auto& child : expr.children) CollectHints(*child, hints);
       return;
     case Expr::Kind::kPredicate:
+      if (std::optional<bool>* flag = FlagHint(expr.field, hints)) {
+        const bool wanted = WantsTrue(expr);
+        if (flag->has_value() && **flag != wanted) hints->contradictory = true;
+        *flag = wanted;
+      }
       if (expr.field == Field::kResponseTime || expr.field == Field::kDuration) {
         if (auto range = RangeOf(expr)) {
           Intersect(expr.field == Field::kResponseTime ? &hints->response_time : &hints->duration,
@@ -907,7 +928,9 @@ bool HintsAreExact(const Expr& expr) {
       }
       return true;
     case Expr::Kind::kPredicate:
-      return expr.field == Field::kResponseTime && RangeOf(expr).has_value();
+      return (expr.field == Field::kResponseTime && RangeOf(expr).has_value()) ||
+             expr.field == Field::kFault || expr.field == Field::kError ||
+             expr.field == Field::kThrottle || expr.field == Field::kPartial;
     case Expr::Kind::kService:
       return !expr.source.any && expr.source.name && !expr.source.type && !expr.source.account_id &&
              !expr.block;
@@ -929,7 +952,7 @@ CompiledPredicate CompileExpression(const Expr& root) {
 ScanHints ComputeScanHints(const Expr& root) {
   ScanHints hints;
   CollectHints(root, &hints);
-  hints.exact = HintsAreExact(root);
+  hints.exact = HintsAreExact(root) && !hints.contradictory;
   return hints;
 }
 

@@ -121,6 +121,15 @@ inline bool HintsHold(const Filter& filter, const Trace& trace) {
     for (const auto& annotation : trace.summary.annotations) found = found || annotation.key == key;
     if (!found) return false;
   }
+  auto flag_holds = [](const std::optional<bool>& wanted, bool have) {
+    return !wanted || *wanted == have;
+  };
+  if (!flag_holds(hints.fault, trace.summary.has_fault) ||
+      !flag_holds(hints.error, trace.summary.has_error) ||
+      !flag_holds(hints.throttle, trace.summary.has_throttle) ||
+      !flag_holds(hints.partial, trace.summary.is_partial)) {
+    return false;
+  }
   for (const auto& wanted : hints.annotation_equals) {
     bool found = false;
     for (const auto& annotation : trace.summary.annotations) {
