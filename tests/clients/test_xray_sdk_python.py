@@ -4,8 +4,9 @@
 over UDP, found through AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:PORT.
 
 Sampling is local and samples everything (a LocalSampler whose default rule has
-fixed_target 1 and rate 1.0): roentgen has no centralized sampling yet, and a LocalSampler
-never polls the daemon's TCP side. The SDK's own UDP emitter sends; a thin subclass records
+fixed_target 1 and rate 1.0), so that every request is recorded whatever the server's rules
+say; centralized sampling against Roentgen is tested in test_sampling.py and
+tests/scenarios/sampling_fleet.py. The SDK's own UDP emitter sends; a thin subclass records
 each datagram it sends so the test knows the exact documents. Then BatchGetTraces must return
 them all unchanged (independent subsegments of the streamed case nested in their parent), with
 the recipe-style fields: annotations (str/int/bool), metadata (default and custom namespace),
