@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: Apache-2.0
+# ctest script: the SDK is its own library. Its headers and sources may include only
+# "roentgen/sdk..." headers, its own src/ files, and system headers; never server code from
+# ../src, and no Boost (public headers or otherwise). Input: SDK_DIR.
+file(GLOB_RECURSE files ${SDK_DIR}/include/*.h ${SDK_DIR}/src/*.h ${SDK_DIR}/src/*.cc)
+set(violations "")
+foreach(file ${files})
+  file(STRINGS ${file} lines REGEX "^#include")
+  foreach(line ${lines})
+    if(line MATCHES "^#include \"([^\"]+)\"")
+      set(header ${CMAKE_MATCH_1})
+      if(NOT header MATCHES "^roentgen/sdk" AND NOT EXISTS ${SDK_DIR}/src/${header})
+        list(APPEND violations "${file}: ${line}")
+      endif()
+    elseif(line MATCHES "^#include <boost/")
+      list(APPEND violations "${file}: ${line}")
+    endif()
+  endforeach()
+endforeach()
+if(violations)
+  list(JOIN violations "\n" text)
+  message(FATAL_ERROR "roentgen-sdk includes outside itself:\n${text}")
+endif()
+list(LENGTH files count)
+message(STATUS "${count} SDK files include only the SDK and system headers")
