@@ -38,6 +38,19 @@ constexpr Operation kXRayOperations[] = {
     {"/TagResource", "TagResource", &internal::TagResource},
     {"/UntagResource", "UntagResource", &internal::UntagResource},
     {"/ListTagsForResource", "ListTagsForResource", &internal::ListTagsForResource},
+    {"/CreateSamplingRule", "CreateSamplingRule", &internal::CreateSamplingRule},
+    {"/GetSamplingRules", "GetSamplingRules", &internal::GetSamplingRules},
+    {"/UpdateSamplingRule", "UpdateSamplingRule", &internal::UpdateSamplingRule},
+    {"/DeleteSamplingRule", "DeleteSamplingRule", &internal::DeleteSamplingRule},
+    {"/SamplingTargets", "GetSamplingTargets", &internal::GetSamplingTargets},
+    // The path one older Java SDK release used (xray-protocol.md §4.2).
+    {"/GetSamplingTargets", "GetSamplingTargets", &internal::GetSamplingTargets},
+    {"/SamplingStatisticSummaries", "GetSamplingStatisticSummaries",
+     &internal::GetSamplingStatisticSummaries},
+    {"/ServiceGraph", "GetServiceGraph", &internal::GetServiceGraph},
+    {"/TraceGraph", "GetTraceGraph", &internal::GetTraceGraph},
+    {"/TimeSeriesServiceStatistics", "GetTimeSeriesServiceStatistics",
+     &internal::GetTimeSeriesServiceStatistics},
 };
 
 http::Response TextResponse(int status, std::string content_type, std::string body) {
@@ -63,6 +76,29 @@ ApiRouter::ApiRouter(ApiOptions options, const ApiDependencies& dependencies)
   s.stats = dependencies.stats;
   s.clock = dependencies.clock;
   s.groups = dependencies.groups;
+  s.sampling = dependencies.sampling;
+  s.graph = dependencies.graph;
+  s.resolve_group_id = dependencies.resolve_group_id;
+  s.group_version = dependencies.group_version;
+  // With a group registry, the service map resolves groups and their versions through it.
+  if (s.groups != nullptr && !s.resolve_group_id) {
+    s.resolve_group_id = [groups = s.groups](const model::TenantId& tenant, std::string_view name,
+                                             std::string_view arn) -> std::optional<uint32_t> {
+      auto snapshot = groups->snapshot();
+      auto group =
+          !name.empty() ? snapshot->FindByName(tenant, name) : snapshot->FindByArn(tenant, arn);
+      if (group == nullptr) return std::nullopt;
+      return group->id;
+    };
+  }
+  if (s.groups != nullptr && !s.group_version) {
+    s.group_version = [groups = s.groups](const model::TenantId& tenant,
+                                          uint32_t group_id) -> std::optional<uint32_t> {
+      auto group = groups->snapshot()->FindById(tenant, group_id);
+      if (group == nullptr) return std::nullopt;
+      return group->version();
+    };
+  }
   StatsRegistry& stats = *dependencies.stats;
   s.summary_snapshots = std::make_shared<internal::SummarySnapshots>(
       *s.clock, s.options.summary_snapshot_bytes, s.options.summary_snapshot_idle_expiry);

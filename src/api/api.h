@@ -5,15 +5,20 @@
 // which dispatches on the URL layout of docs/url_layout.md (one table, api/operations.cc).
 
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "base/clock.h"
 #include "base/stats.h"
+#include "graph/graph.h"
 #include "groups/groups.h"
 #include "http/http.h"
 #include "model/tenant.h"
 #include "parse/segment_parser.h"
+#include "sampling/sampling.h"
 #include "store/catalog.h"
 #include "store/store.h"
 
@@ -39,6 +44,15 @@ struct ApiDependencies {
   StatsRegistry* stats = nullptr;           // required
   Clock* clock = nullptr;                   // required
   groups::GroupRegistry* groups = nullptr;  // optional: without it only Default exists
+  // Optional: without it the sampling operations answer 503.
+  sampling::SamplingRegistry* sampling = nullptr;
+  // Optional: without it GetServiceGraph and GetTimeSeriesServiceStatistics answer 503.
+  graph::Aggregator* graph = nullptr;
+  // Optional group lookups for the service map (see internal::Services).
+  std::function<std::optional<uint32_t>(const model::TenantId&, std::string_view name,
+                                        std::string_view arn)>
+      resolve_group_id;
+  std::function<std::optional<uint32_t>(const model::TenantId&, uint32_t group_id)> group_version;
 };
 
 // Routes HTTP requests to the X-Ray operations and the operational endpoints.

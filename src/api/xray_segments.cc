@@ -2,11 +2,16 @@
 // PutTraceSegments, BatchGetTraces and PutTelemetryRecords (restJson1).
 
 #include <algorithm>
+#include <map>
 #include <memory>
+#include <set>
+
+#include <fmt/format.h>
 
 #include "api/errors.h"
 #include "api/internal/context.h"
 #include "base/json_writer.h"
+#include "model/trace_detail.h"
 #include "parse/trace_assembly.h"
 
 namespace roentgen::api::internal {
@@ -38,6 +43,97 @@ std::string UnprocessedJson(const std::vector<Unprocessed>& unprocessed) {
   out.EndArray();
   out.EndObject();
   return out.Release();
+}
+
+// One inferred segment (xray-semantics.md §0 and §3.3) as BatchGetTraces returns it.
+struct InferredSegment {
+  std::string id;
+  std::string document;
+};
+
+// The inferred segments of a trace: one per subsegment in namespace `aws` or `remote` whose
+// id no segment names as parent_id (the callee sent nothing). Each carries `inferred: true`,
+// an id derived from the trace and subsegment ids (stable across calls), parent_id = the
+// subsegment's id, its name, times, http, aws, error/fault/throttle and cause, and the origin
+// of the node it stands for (none for `remote`, as X-Ray).
+std::vector<InferredSegment> InferredSegments(const std::vector<model::SegmentDocument>& parsed,
+                                              const std::vector<std::string>& raw,
+                                              const model::TraceId& trace_id) {
+  std::set<std::string> segment_parents;
+  std::map<std::string, const model::Entity*> entities;
+  auto index = [&](const model::Entity& entity, auto&& self) -> void {
+    entities.emplace(entity.id.ToString(), &entity);
+    for (const model::Entity& child : entity.subsegments) self(child, self);
+  };
+  for (const model::SegmentDocument& document : parsed) {
+    if (document.kind == model::DocumentKind::kSegment && document.parent_id) {
+      segment_parents.insert(document.parent_id->ToString());
+    }
+    index(document.entity, index);
+  }
+  std::vector<InferredSegment> out;
+  std::set<std::string> done;
+  auto visit = [&](const parse::JsonValue& entity, bool is_subsegment, auto&& self) -> void {
+    if (!entity.is_object()) return;
+    const parse::JsonValue* id = entity.Find("id");
+    const parse::JsonValue* ns = entity.Find("namespace");
+    if (is_subsegment && id && id->is_string() && ns && ns->is_string() &&
+        (ns->string_value() == "aws" || ns->string_value() == "remote") &&
+        segment_parents.count(id->string_value()) == 0 && done.insert(id->string_value()).second) {
+      auto found = entities.find(id->string_value());
+      uint64_t hash = 1469598103934665603ull;
+      for (char c : trace_id.ToString() + id->string_value()) {
+        hash = (hash ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+      }
+      InferredSegment segment;
+      segment.id = fmt::format("{:016x}", hash);
+      JsonWriter doc;
+      doc.BeginObject();
+      doc.Key("id");
+      doc.String(segment.id);
+      if (const parse::JsonValue* name = entity.Find("name")) {
+        doc.Key("name");
+        doc.Raw(parse::SerializeJson(*name));
+      }
+      for (std::string_view key : {"start_time", "end_time", "in_progress"}) {
+        if (const parse::JsonValue* value = entity.Find(key)) {
+          doc.Key(key);
+          doc.Raw(parse::SerializeJson(*value));
+        }
+      }
+      doc.Key("parent_id");
+      doc.String(id->string_value());
+      doc.Key("inferred");
+      doc.Bool(true);
+      doc.Key("trace_id");
+      doc.String(trace_id.ToString());
+      if (found != entities.end() && ns->string_value() == "aws") {
+        doc.Key("origin");
+        doc.String(model::InferredServiceId(*found->second).type);
+      }
+      for (std::string_view key : {"http", "aws", "error", "fault", "throttle", "cause"}) {
+        if (const parse::JsonValue* value = entity.Find(key)) {
+          doc.Key(key);
+          doc.Raw(parse::SerializeJson(*value));
+        }
+      }
+      doc.EndObject();
+      segment.document = doc.Release();
+      out.push_back(std::move(segment));
+    }
+    if (const parse::JsonValue* children = entity.Find("subsegments");
+        children && children->is_array()) {
+      for (const parse::JsonValue& child : children->elements()) self(child, true, self);
+    }
+  };
+  for (const std::string& document : raw) {
+    auto dom = parse::ParseJson(document, 64);
+    if (!dom.ok() || !dom->is_object()) continue;
+    const parse::JsonValue* type = dom->Find("type");
+    bool independent = type && type->is_string() && type->string_value() == "subsegment";
+    visit(*dom, independent, visit);
+  }
+  return out;
 }
 
 }  // namespace
@@ -219,6 +315,14 @@ void BatchGetTraces(Call call) {
       }
       out.Key("Document");
       out.String(document);
+      out.EndObject();
+    }
+    for (const InferredSegment& inferred : InferredSegments(parsed, it->documents, id)) {
+      out.BeginObject();
+      out.Key("Id");
+      out.String(inferred.id);
+      out.Key("Document");
+      out.String(inferred.document);
       out.EndObject();
     }
     out.EndArray();

@@ -31,4 +31,28 @@ struct QueryOptions {
 // `out`; errors to `err`. Returns the process exit code (0, 1 for API errors, 2 for usage).
 int RunQuery(const QueryOptions& options, std::ostream& out, std::ostream& err);
 
+// `roentgen sampling [--json]`
+struct SamplingOptions {
+  CommonOptions common;
+  bool json = false;  // one JSON line per rule: its SamplingRuleRecord and latest statistics
+};
+
+// Prints the sampling rules (GetSamplingRules, every page) in evaluation order with their
+// latest reported statistics (GetSamplingStatisticSummaries: the newest window of each rule)
+// to `out`; errors to `err`. Returns the process exit code (0, or 1 for API errors).
+int RunSampling(const SamplingOptions& options, std::ostream& out, std::ostream& err);
+
+// `roentgen map [--since 1h] [--group NAME] [--json]`
+struct MapOptions {
+  CommonOptions common;
+  std::string since = "1h";  // the window ends now
+  std::string group;         // GroupName; empty: the Default group
+  bool json = false;         // print each Service of GetServiceGraph as a JSON line
+};
+
+// Prints the service map (GetServiceGraph, every page): one row per node with its request
+// count, error/throttle/fault percentages and average latency (client nodes: what they send),
+// then one row per edge. Errors to `err`. Returns the exit code (0, 1 API error, 2 usage).
+int RunMap(const MapOptions& options, std::ostream& out, std::ostream& err);
+
 }  // namespace roentgen::cli

@@ -65,5 +65,15 @@ TEST(QueryCommandTest, ReportsUsageErrorsAndUnreachableServers) {
   EXPECT_NE(err.str().find("127.0.0.1:1"), std::string::npos);
 }
 
+TEST(SamplingCommandTest, ReportsUnreachableServers) {
+  std::ostringstream out;
+  std::ostringstream err;
+  SamplingOptions options;
+  options.common.endpoint = "http://127.0.0.1:1";
+  EXPECT_EQ(RunSampling(options, out, err), 1);
+  EXPECT_EQ(out.str(), "");
+  EXPECT_NE(err.str().find("roentgen sampling: "), std::string::npos);
+}
+
 }  // namespace
 }  // namespace roentgen::cli

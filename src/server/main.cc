@@ -94,6 +94,24 @@ int main(int argc, char** argv) {
   query->add_flag("--json", query_options.json, "Print each TraceSummary as a JSON line.");
   query->add_option("--endpoint", query_options.common.endpoint,
                     "The Roentgen server's API. Default: http://127.0.0.1:2000.");
+  roentgen::cli::MapOptions map_options;
+  CLI::App* map = app.add_subcommand(
+      "map",
+      "Print the service map: nodes with request counts, error/throttle/fault rates and "
+      "average latency, then the edges.");
+  map->add_option("--since", map_options.since,
+                  "How far back from now (90s, 15m, 1h, 6h). Default: 1h.");
+  map->add_option("--group", map_options.group, "The map of this group. Default: Default.");
+  map->add_flag("--json", map_options.json, "Print each Service of the map as a JSON line.");
+  map->add_option("--endpoint", map_options.common.endpoint,
+                  "The Roentgen server's API. Default: http://127.0.0.1:2000.");
+  roentgen::cli::SamplingOptions sampling_options;
+  CLI::App* sampling = app.add_subcommand(
+      "sampling", "List the sampling rules with their latest statistics reported by SDKs.");
+  sampling->add_flag("--json", sampling_options.json,
+                     "Print each rule and its latest statistics as a JSON line.");
+  sampling->add_option("--endpoint", sampling_options.common.endpoint,
+                       "The Roentgen server's API. Default: http://127.0.0.1:2000.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -124,5 +142,9 @@ int main(int argc, char** argv) {
     return roentgen::server::RunServe(config);
   }
   if (query->parsed()) return roentgen::cli::RunQuery(query_options, std::cout, std::cerr);
+  if (map->parsed()) return roentgen::cli::RunMap(map_options, std::cout, std::cerr);
+  if (sampling->parsed()) {
+    return roentgen::cli::RunSampling(sampling_options, std::cout, std::cerr);
+  }
   return 0;
 }

@@ -11,14 +11,17 @@
 #include <fmt/format.h>
 
 #include "api/api.h"
+#include "api/sampling_store.h"
 #include "base/clock.h"
 #include "base/logging.h"
 #include "base/stats.h"
 #include "base/status_macros.h"
+#include "graph/graph.h"
 #include "groups/groups.h"
 #include "http/http.h"
 #include "ingest/udp_daemon.h"
 #include "parse/segment_parser.h"
+#include "sampling/sampling.h"
 #include "store/catalog.h"
 #include "store/store.h"
 
@@ -29,7 +32,11 @@ struct Server::Components {
   StatsRegistry stats;
   // Declared before (so destroyed after) the store, whose sealer thread uses what loads from it.
   std::unique_ptr<store::Catalog> catalog;
-  std::unique_ptr<groups::GroupRegistry> groups;  // the store's classifier uses it
+  std::unique_ptr<groups::GroupRegistry> groups;             // the store's classifier uses it
+  std::unique_ptr<sampling::RuleStore> sampling_rule_store;  // over the catalog
+  std::unique_ptr<sampling::SamplingRegistry> sampling;
+  // The service-map aggregates: a seal observer, so declared before (outlives) the store.
+  std::unique_ptr<graph::Aggregator> graph;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<api::ApiRouter> router;
   std::unique_ptr<http::HttpServer> http_server;
@@ -58,6 +65,9 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
   groups::GroupRegistryOptions group_options;
   group_options.stats = &c->stats;
   RG_ASSIGN_OR_RETURN(c->groups, groups::GroupRegistry::Open(c->catalog.get(), group_options));
+  c->sampling_rule_store = api::NewCatalogRuleStore(c->catalog.get());
+  RG_ASSIGN_OR_RETURN(c->sampling, sampling::SamplingRegistry::Open(c->sampling_rule_store.get(),
+                                                                    sampling::SamplingOptions{}));
 
   store::EmbeddedStoreOptions store_options;
   store_options.data_dir = config.data_dir;
@@ -80,6 +90,15 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
     return registry->Classify(tenant, summary, detail);
   };
   RG_ASSIGN_OR_RETURN(c->store, store::OpenEmbeddedStore(std::move(store_options)));
+  // Service map: rebuilt from the stored traces (the aggregates live in memory), then kept
+  // current by the seal hook; both before the store starts sealing.
+  graph::AggregatorOptions graph_options;
+  graph_options.stats = &c->stats;
+  graph_options.retention = config.retention;
+  c->graph = std::make_unique<graph::Aggregator>(graph_options);
+  RG_ASSIGN_OR_RETURN(uint64_t graph_traces, c->graph->Rebuild(*c->store, config.tenant));
+  RG_LOG(kInfo, "service map rebuilt from {} stored traces", graph_traces);
+  c->store->AddSealObserver(c->graph.get());
 
   api::ApiOptions api_options;
   api_options.default_tenant = config.tenant;
@@ -90,6 +109,8 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
   api_dependencies.stats = &c->stats;
   api_dependencies.clock = &Clock::Real();
   api_dependencies.groups = c->groups.get();
+  api_dependencies.sampling = c->sampling.get();
+  api_dependencies.graph = c->graph.get();
   c->router = std::make_unique<api::ApiRouter>(api_options, api_dependencies);
 
   RG_ASSIGN_OR_RETURN(

@@ -11,11 +11,13 @@
 #include "api/api.h"
 #include "api/internal/summary_snapshots.h"
 #include "base/stats.h"
+#include "graph/graph.h"
 #include "groups/groups.h"
 #include "http/http.h"
 #include "model/group_match.h"
 #include "parse/json_dom.h"
 #include "query/query.h"
+#include "sampling/sampling.h"
 
 namespace roentgen::api::internal {
 
@@ -28,6 +30,20 @@ struct Services {
   std::shared_ptr<SummarySnapshots> summary_snapshots;
   // Groups (null: only the Default group exists; group operations answer 503).
   groups::GroupRegistry* groups;
+  // Sampling rules, quotas, statistics (null: sampling operations answer 503).
+  sampling::SamplingRegistry* sampling;
+  // Service-map aggregates (null: GetServiceGraph and GetTimeSeriesServiceStatistics answer
+  // 503; GetTraceGraph works without them).
+  graph::Aggregator* graph = nullptr;
+  // Resolves a GetServiceGraph/GetTimeSeriesServiceStatistics GroupName or GroupARN (one of
+  // them non-empty) to the group's numeric id (0 = Default); nullopt: no such group. Unset:
+  // only "Default" (by name or ARN) resolves, to 0.
+  std::function<std::optional<uint32_t>(const model::TenantId&, std::string_view name,
+                                        std::string_view arn)>
+      resolve_group_id;
+  // Optional: the group's current filter version, for ContainsOldGroupVersions (unset: old
+  // versions are reported when a window mixes several).
+  std::function<std::optional<uint32_t>(const model::TenantId&, uint32_t group_id)> group_version;
   StatsRegistry* stats;
   Clock* clock;
   // Telemetry reported by aws-xray-daemon instances (PutTelemetryRecords).
@@ -66,5 +82,16 @@ void DeleteGroup(Call call);
 void TagResource(Call call);
 void UntagResource(Call call);
 void ListTagsForResource(Call call);
+// Sampling (xray_sampling.cc).
+void CreateSamplingRule(Call call);
+void GetSamplingRules(Call call);
+void UpdateSamplingRule(Call call);
+void DeleteSamplingRule(Call call);
+void GetSamplingTargets(Call call);
+void GetSamplingStatisticSummaries(Call call);
+// Service map (xray_graph.cc).
+void GetServiceGraph(Call call);
+void GetTraceGraph(Call call);
+void GetTimeSeriesServiceStatistics(Call call);
 
 }  // namespace roentgen::api::internal
