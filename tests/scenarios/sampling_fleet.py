@@ -115,7 +115,7 @@ def main():
     harness.configure(argv)
 
     clients, rate, reservoir = 3, 50.0, 10
-    warmup, measure, after_update = (25, 20, 25) if args.short else (30, 60, 40)
+    warmup, measure, after_update = (25, 20, 35) if args.short else (30, 60, 40)
     duration = warmup + measure + after_update
 
     server = harness.Server(args=["--quiet-period", "200ms"])
@@ -171,7 +171,10 @@ def main():
             effective = s
             break
     delay = None if effective is None else max(0.0, effective - update_at)
-    phase2_ok = delay is not None and delay <= 11.5
+    # One targets interval (10 s) plus the SDK's jitter; the short run (CI, on a loaded
+    # machine) allows a second interval: what it must catch is an update that waits for the
+    # SDKs' 5-minute rules poll or never arrives.
+    phase2_ok = delay is not None and delay <= (21.5 if args.short else 11.5)
     report = {
         "clients": clients, "rate_per_client": rate, "reservoir": reservoir,
         "warmup_s": warmup, "phase1_windows": windows,
