@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // The `roentgen` binary: subcommands over the server library.
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -53,6 +60,28 @@ roentgen::Status ApplyConfigFile(const std::string& path, roentgen::server::Serv
     }
   }
   return roentgen::Status();
+}
+
+// `roentgen demo ARGS`: execs `roentgen-demo ARGS` from this binary's directory (docs/demo.md),
+// so that the server does not link the demo. Returns only on failure.
+int RunDemo(const std::vector<std::string>& args) {
+  char self[PATH_MAX];
+  ssize_t length = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (length <= 0) {
+    std::cerr << "roentgen demo: cannot find this binary: " << std::strerror(errno) << "\n";
+    return 1;
+  }
+  std::string path(self, static_cast<size_t>(length));
+  path = path.substr(0, path.rfind('/') + 1) + "roentgen-demo";
+  std::vector<std::string> argv_strings = {path};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> demo_argv;
+  for (std::string& arg : argv_strings) demo_argv.push_back(arg.data());
+  demo_argv.push_back(nullptr);
+  ::execv(path.c_str(), demo_argv.data());
+  std::cerr << "roentgen demo: cannot run " << path << ": " << std::strerror(errno)
+            << " (build the roentgen_demo target)\n";
+  return 1;
 }
 
 }  // namespace
@@ -112,6 +141,13 @@ int main(int argc, char** argv) {
                      "Print each rule and its latest statistics as a JSON line.");
   sampling->add_option("--endpoint", sampling_options.common.endpoint,
                        "The Roentgen server's API. Default: http://127.0.0.1:2000.");
+  CLI::App* demo = app.add_subcommand(
+      "demo",
+      "Run the order demo of the reference recipe, traced with roentgen-sdk, and steady traffic: "
+      "roentgen demo [--daemon 127.0.0.1:2000] [--listen 127.0.0.1:8080] [--rate 5] [--count N] "
+      "(docs/demo.md).");
+  demo->prefix_command();
+  demo->set_help_flag();  // --help goes to roentgen-demo
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -143,6 +179,7 @@ int main(int argc, char** argv) {
   }
   if (query->parsed()) return roentgen::cli::RunQuery(query_options, std::cout, std::cerr);
   if (map->parsed()) return roentgen::cli::RunMap(map_options, std::cout, std::cerr);
+  if (demo->parsed()) return RunDemo(demo->remaining());
   if (sampling->parsed()) {
     return roentgen::cli::RunSampling(sampling_options, std::cout, std::cerr);
   }

@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""End-to-end test of the order demo (docs/demo.md): a real `roentgen serve`, `roentgen-demo`
+pointed at its daemon port, orders sent to the API gateway stage, then the traces read back
+with BatchGetTraces, GetTraceGraph and GetTraceSummaries.
+
+    python3 demo/demo_test.py --binary build/dev/roentgen --demo build/dev/roentgen-demo
+"""
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "clients"))
+import harness  # noqa: E402
+
+DEMO = None
+NODES = {"xray-monitoring-api/prod", "order-processor", "inventory-manager",
+         "notification-service", "orders"}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def post_order(port, body):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("POST", "/prod/orders", body=json.dumps(body),
+                     headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        resp.read()
+        header = resp.getheader("X-Amzn-Trace-Id") or ""
+        fields = dict(p.split("=", 1) for p in header.split(";") if "=" in p)
+        return resp.status, fields.get("Root")
+    finally:
+        conn.close()
+
+
+class DemoTest(harness.ServerTestCase):
+    def start_demo(self, server):
+        port = free_port()
+        proc = subprocess.Popen(
+            [DEMO, "--daemon", "127.0.0.1:%d" % server.udp_addr[1], "--listen",
+             "127.0.0.1:%d" % port, "--rate", "0"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            preexec_fn=harness._die_with_parent)
+        self.addCleanup(proc.stdout.close)
+        self.addCleanup(proc.wait, 10)
+        self.addCleanup(proc.terminate)
+        line = proc.stdout.readline().decode()
+        self.assertTrue(line.startswith("roentgen-demo: listening gateway=127.0.0.1:%d" % port),
+                        line)
+        return port
+
+    def test_orders_make_the_recipe_traces(self):
+        server = self.start_server()
+        port = self.start_demo(server)
+        valid = []
+        for i in range(6):
+            status, root = post_order(port, {"customerId": "c%d" % i, "productId": "p1",
+                                             "quantity": 1 + i})
+            self.assertEqual(status, 200)
+            self.assertTrue(root and root.startswith("1-"), root)
+            valid.append(root)
+        status, invalid = post_order(port, {"customerId": "c9"})
+        self.assertEqual(status, 400)
+        status, throttled = post_order(port, {"customerId": "c9", "productId": "p1",
+                                              "quantity": 500})
+        self.assertEqual(status, 429)
+        status, faulted = post_order(port, {"customerId": "c9", "productId": "fault-widget"})
+        self.assertEqual(status, 502)
+        every = valid + [invalid, throttled, faulted]
+
+        def names(docs):
+            return {d["name"] for d in docs}
+
+        def complete(answer):
+            return (all(len(harness.non_inferred(answer.get(t, []))) == 4 for t in valid) and
+                    len(answer.get(invalid, [])) >= 2 and
+                    len(answer.get(throttled, [])) >= 3 and len(answer.get(faulted, [])) >= 4)
+
+        docs = server.wait_for_documents(every, complete, timeout=20)
+        self.assertTrue(complete(docs), {t: sorted(names(d)) for t, d in docs.items()})
+        for trace_id in valid:
+            by_name = {d["name"]: d for d in docs[trace_id]}
+            self.assertEqual(set(by_name), {"xray-monitoring-api/prod", "order-processor",
+                                            "inventory-manager", "notification-service",
+                                            "DynamoDB"})
+            self.assertEqual(by_name["xray-monitoring-api/prod"]["origin"],
+                             "AWS::ApiGateway::Stage")
+            table = by_name["DynamoDB"]
+            self.assertTrue(table.get("inferred"))
+            self.assertEqual(table["aws"]["table_name"], "orders")
+            processor = by_name["order-processor"]
+            self.assertEqual(processor["origin"], "AWS::Lambda::Function")
+            self.assertEqual(processor["annotations"],
+                             {"service": "order-processor", "operation": "create_order",
+                              "inventory_check": "completed", "notification_sent": "true"})
+            details = processor["metadata"]["default"]["order_details"]
+            self.assertEqual(details["product_id"], "p1")
+            self.assertTrue(details["order_id"].startswith("ord-"))
+            inventory = by_name["inventory-manager"]
+            self.assertEqual(inventory["annotations"]["inventory_updated"], "true")
+            steps = {s["name"]: s for s in inventory["subsegments"]}
+            self.assertGreaterEqual(
+                steps["inventory_validation"]["end_time"] -
+                steps["inventory_validation"]["start_time"], 0.095)
+            self.assertGreaterEqual(
+                steps["inventory_update"]["end_time"] - steps["inventory_update"]["start_time"],
+                0.045)
+            self.assertEqual(by_name["notification-service"]["annotations"]["notification_sent"],
+                             "true")
+        rejected = {d["name"]: d for d in docs[invalid]}
+        self.assertTrue(rejected["order-processor"].get("error"))
+        self.assertIn("error", rejected["order-processor"]["annotations"])
+        self.assertNotIn("inventory-manager", rejected)
+        self.assertTrue({d["name"]: d for d in docs[throttled]}["inventory-manager"]
+                        .get("throttle"))
+        self.assertTrue({d["name"]: d for d in docs[faulted]}["notification-service"]
+                        .get("fault"))
+
+        # The service graph of the valid traces: exactly the recipe's nodes (and the client).
+        status, _, graph = server.post_json("/TraceGraph", {"TraceIds": valid[:5]})
+        self.assertEqual(status, 200, graph)
+        services = {(s["Name"], s["Type"]) for s in graph["Services"] if s["Type"] != "client"}
+        self.assertEqual({n for n, _ in services}, NODES)
+        self.assertIn(("orders", "AWS::DynamoDB::Table"), services)
+        self.assertIn(("xray-monitoring-api/prod", "AWS::ApiGateway::Stage"), services)
+
+        # The recipe's filter finds the orders (valid ones and the rejected one).
+        now = time.time()
+        expression = 'service("order-processor") AND annotation.operation = "create_order"'
+        found = set()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not set(every) <= found:
+            status, _, body = server.post_json("/TraceSummaries", {
+                "StartTime": now - 300, "EndTime": now + 60, "FilterExpression": expression})
+            self.assertEqual(status, 200, body)
+            found = {s["Id"] for s in body.get("TraceSummaries", [])}
+            time.sleep(0.2)
+        self.assertLessEqual(set(every), found)
+
+
+if __name__ == "__main__":
+    args = []
+    it = iter(sys.argv[1:])
+    for arg in it:
+        if arg == "--demo":
+            DEMO = next(it)
+        else:
+            args.append(arg)
+    sys.argv[1:] = args
+    if not DEMO:
+        DEMO = os.path.join(harness.REPO, "build", "dev", "roentgen-demo")
+    harness.main()
