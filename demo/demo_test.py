@@ -135,6 +135,46 @@ class DemoTest(harness.ServerTestCase):
         self.assertIn(("orders", "AWS::DynamoDB::Table"), services)
         self.assertIn(("xray-monitoring-api/prod", "AWS::ApiGateway::Stage"), services)
 
+        # GetServiceGraph over the traffic: the recipe's map (client, the stage, the three
+        # functions, the orders table), with the stage's counts matching the orders sent:
+        # 6 ok, the 400 an error, the 429 a throttle (inside errors), the 502 a fault.
+        def service_graph():
+            status, _, body = server.post_json("/ServiceGraph", {
+                "StartTime": time.time() - 600, "EndTime": time.time() + 60})
+            self.assertEqual(status, 200, body)
+            return body
+
+        deadline = time.monotonic() + 20
+        graph = service_graph()
+        while time.monotonic() < deadline:
+            stage = [s for s in graph["Services"] if s["Name"] == "xray-monitoring-api/prod"]
+            if stage and stage[0].get("SummaryStatistics", {}).get("TotalCount") == 9:
+                break
+            time.sleep(0.3)
+            graph = service_graph()
+        by_ref = {s["ReferenceId"]: s for s in graph["Services"]}
+        self.assertEqual({s["Name"] for s in graph["Services"] if s["Type"] != "client"}, NODES)
+        self.assertEqual(sum(1 for s in graph["Services"] if s["Type"] == "client"), 1)
+        edges = {(s["Name"], by_ref[e["ReferenceId"]]["Name"])
+                 for s in graph["Services"] for e in s.get("Edges", [])
+                 if s["Type"] != "client"}
+        self.assertEqual(edges, {
+            ("xray-monitoring-api/prod", "order-processor"),
+            ("order-processor", "orders"),
+            ("order-processor", "inventory-manager"),
+            ("order-processor", "notification-service")})
+        stage = [s for s in graph["Services"] if s["Name"] == "xray-monitoring-api/prod"][0]
+        stats = stage["SummaryStatistics"]
+        self.assertEqual(stats["TotalCount"], 9, stats)
+        self.assertEqual(stats["OkCount"], 6, stats)
+        self.assertEqual(stats["ErrorStatistics"]["ThrottleCount"], 1, stats)
+        self.assertEqual(stats["ErrorStatistics"]["OtherCount"], 1, stats)
+        self.assertEqual(stats["FaultStatistics"]["TotalCount"], 1, stats)
+        client = [s for s in graph["Services"] if s["Type"] == "client"][0]
+        self.assertEqual([by_ref[e["ReferenceId"]]["Name"] for e in client["Edges"]],
+                         ["xray-monitoring-api/prod"])
+        self.assertEqual(client["Edges"][0]["SummaryStatistics"]["TotalCount"], 9)
+
         # The recipe's filter finds the orders (valid ones and the rejected one).
         now = time.time()
         expression = 'service("order-processor") AND annotation.operation = "create_order"'
