@@ -19,7 +19,6 @@ else
 fi
 echo
 echo "Roentgen X-Ray API:    http://127.0.0.1:2000  (aws xray ... --endpoint-url http://127.0.0.1:2000)"
-echo "Console:               http://127.0.0.1:2000/console/"
 echo "X-Ray daemon (UDP):    AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:2000"
 echo "Health and metrics:    http://127.0.0.1:2000/healthz  http://127.0.0.1:2000/metrics"
 if [[ "$demo" == 0 ]]; then
