@@ -298,7 +298,8 @@ TEST_F(AggregatorTest, InProgressSegmentsShowNodesButNoStatistics) {
   detail.nodes[0].segments[0].response_time.reset();
   detail.nodes[0].segments[0].in_progress = true;
   aggregator_->OnSeal(nullptr, Revision(detail));
-  const GraphNode* api = Find(Graph(kT0, kT0 + 600), "api", "AWS::EC2::Instance");
+  const ServiceGraph graph = Graph(kT0, kT0 + 600);  // Find points into it
+  const GraphNode* api = Find(graph, "api", "AWS::EC2::Instance");
   ASSERT_NE(api, nullptr);
   EXPECT_EQ(api->statistics.total_count(), 0);
   EXPECT_TRUE(api->root);
