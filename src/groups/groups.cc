@@ -534,6 +534,21 @@ Status GroupRegistry::Delete(const model::TenantId& tenant, const GroupSelector&
   return Status();
 }
 
+void GroupRegistry::PublishReplaced(const GroupSnapshot& current, const model::TenantId& tenant,
+                                    std::shared_ptr<Group> group) {
+  auto state = MutableTenant(current.FindTenant(tenant), group);
+  if (group->is_default()) {
+    state->default_group = group;
+  } else {
+    for (auto& slot : state->groups) {
+      if (slot->id == group->id) slot = group;
+    }
+  }
+  auto next = std::make_shared<GroupSnapshot>(current);
+  next->tenants_[tenant] = std::move(state);
+  Publish(std::move(next));
+}
+
 Status GroupRegistry::TagResource(const model::TenantId& tenant, std::string_view arn,
                                   const std::vector<Tag>& tags) {
   RG_RETURN_IF_ERROR(internal::ValidateTags(tags));
@@ -559,17 +574,7 @@ Status GroupRegistry::TagResource(const model::TenantId& tenant, std::string_vie
   RG_RETURN_IF_ERROR(EnsureTenantRecorded(tenant));
   RG_RETURN_IF_ERROR(PersistTags(tenant, group->arn, group->tags));
   if (group->is_default()) RG_RETURN_IF_ERROR(PersistGroup(tenant, *group));
-  auto state = MutableTenant(current->FindTenant(tenant), group);
-  if (group->is_default()) {
-    state->default_group = group;
-  } else {
-    for (auto& slot : state->groups) {
-      if (slot->id == group->id) slot = group;
-    }
-  }
-  auto next = std::make_shared<GroupSnapshot>(*current);
-  next->tenants_[tenant] = std::move(state);
-  Publish(std::move(next));
+  PublishReplaced(*current, tenant, std::move(group));
   return Status();
 }
 
@@ -585,17 +590,7 @@ Status GroupRegistry::UntagResource(const model::TenantId& tenant, std::string_v
     return std::find(keys.begin(), keys.end(), tag.key) != keys.end();
   });
   RG_RETURN_IF_ERROR(PersistTags(tenant, group->arn, group->tags));
-  auto state = MutableTenant(current->FindTenant(tenant), group);
-  if (group->is_default()) {
-    state->default_group = group;
-  } else {
-    for (auto& slot : state->groups) {
-      if (slot->id == group->id) slot = group;
-    }
-  }
-  auto next = std::make_shared<GroupSnapshot>(*current);
-  next->tenants_[tenant] = std::move(state);
-  Publish(std::move(next));
+  PublishReplaced(*current, tenant, std::move(group));
   return Status();
 }
 

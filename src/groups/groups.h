@@ -252,6 +252,10 @@ class GroupRegistry {
 
   Status LoadTenant(const model::TenantId& tenant, GroupSnapshot* snapshot);
   void Publish(std::shared_ptr<const GroupSnapshot> snapshot);
+  // Publishes `current` with `group` (same id) in place of its older version.
+  // REQUIRES: write_mu_ held, `current` is the published snapshot.
+  void PublishReplaced(const GroupSnapshot& current, const model::TenantId& tenant,
+                       std::shared_ptr<Group> group);
   Status PersistGroup(const model::TenantId& tenant, const Group& group);
   Status PersistTags(const model::TenantId& tenant, std::string_view arn,
                      const std::vector<Tag>& tags);

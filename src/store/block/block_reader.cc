@@ -122,20 +122,24 @@ Result<std::vector<uint32_t>> BlockReader::FindRows(const model::TraceId& id) {
   return rows;
 }
 
+Result<std::string> BlockReader::LoadColumn(ColumnId id) const {
+  const SectionInfo* section = FindSection(SectionKind::kColumn, static_cast<uint32_t>(id));
+  if (section == nullptr) return std::string();  // absent: an older block
+  return ReadSection(*section);
+}
+
+Status BlockReader::BadColumn(std::string_view column) const {
+  return Corrupt("column " + std::string(column) + " malformed");
+}
+
 Result<std::shared_ptr<const BlockColumns>> BlockReader::Columns() {
   last_use_.store(g_use_clock.load(std::memory_order_relaxed), std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(mu_);
   if (columns_) return columns_;
   auto columns = std::make_shared<BlockColumns>();
   const uint32_t rows = stats_.row_count;
-  auto load = [&](ColumnId id) -> Result<std::string> {
-    const SectionInfo* section = FindSection(SectionKind::kColumn, static_cast<uint32_t>(id));
-    if (section == nullptr) return std::string();
-    return ReadSection(*section);
-  };
-  auto bad = [&](std::string_view column) {
-    return Corrupt("column " + std::string(column) + " malformed");
-  };
+  auto load = [&](ColumnId id) { return LoadColumn(id); };
+  auto bad = [&](std::string_view column) { return BadColumn(column); };
   {
     const SectionInfo* section = FindSection(SectionKind::kTenants, 0);
     if (section == nullptr) return Corrupt("no tenant dictionary");
@@ -282,14 +286,8 @@ Result<std::shared_ptr<const BlockPayload>> BlockReader::Payload() {
   if (payload_) return payload_;
   auto payload = std::make_shared<BlockPayload>();
   const uint32_t rows = stats_.row_count;
-  auto load = [&](ColumnId id) -> Result<std::string> {
-    const SectionInfo* section = FindSection(SectionKind::kColumn, static_cast<uint32_t>(id));
-    if (section == nullptr) return std::string();
-    return ReadSection(*section);
-  };
-  auto bad = [&](std::string_view column) {
-    return Corrupt("column " + std::string(column) + " malformed");
-  };
+  auto load = [&](ColumnId id) { return LoadColumn(id); };
+  auto bad = [&](std::string_view column) { return BadColumn(column); };
   {
     RG_ASSIGN_OR_RETURN(payload->summaries, load(ColumnId::kSummary));
     std::string_view in(payload->summaries);

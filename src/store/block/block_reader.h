@@ -125,6 +125,9 @@ class BlockReader {
   }
   Result<std::string> ReadSection(const SectionInfo& section) const { return file_->Read(section); }
   Status Corrupt(std::string_view what) const { return file_->Corrupt(what); }
+  // A column section's decompressed bytes; empty when the block has no such column.
+  Result<std::string> LoadColumn(ColumnId id) const;
+  Status BadColumn(std::string_view column) const;
   Result<std::shared_ptr<const std::string>> Index();
 
   // Immutable after Open.
