@@ -54,6 +54,41 @@ class Skip(Exception):
 def skip(reason):
     raise Skip(reason)
 
+def pick_client(argv):
+    """Takes `--client cli-v1|cli-v2|boto3|node` out of argv and returns it; exits 77 (skip)
+    when that client is not installed here. The multi-client tests register one ctest per
+    client with it."""
+    if "--client" not in argv:
+        skip("no --client given")
+    i = argv.index("--client")
+    client = argv[i + 1]
+    del argv[i:i + 2]
+    if client == "cli-v1":
+        path = shutil.which("aws")
+        if not path:
+            skip("aws CLI v1 (first `aws` on PATH) not installed")
+        version = subprocess.run([path, "--version"], capture_output=True, text=True,
+                                 env=client_env())
+        text = version.stdout + version.stderr
+        if not text.startswith("aws-cli/1."):
+            skip("`aws` on PATH is %r, not CLI v1" % text.strip())
+    elif client == "cli-v2":
+        if not os.access("/usr/bin/aws", os.X_OK):
+            skip("/usr/bin/aws (CLI v2) not installed")
+    elif client == "boto3":
+        try:
+            import boto3  # noqa: F401
+        except ImportError:
+            skip("boto3 not installed for %s" % sys.executable)
+    elif client == "node":
+        if not shutil.which("node"):
+            skip("node not installed")
+        if not os.path.isdir(os.path.join(HERE, "node_modules", "@aws-sdk", "client-xray")):
+            skip("@aws-sdk/client-xray not installed (run tools/install_clients.sh)")
+    else:
+        raise SystemExit("unknown --client %s" % client)
+    return client
+
 
 def configure(argv):
     """Strips --binary/--shared from argv (returned without them) and sets BINARY/SHARED."""

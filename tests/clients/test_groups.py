@@ -31,38 +31,6 @@ RECIPE_GROUPS = [
 ]
 
 
-def pick_client(argv):
-    global CLIENT
-    if "--client" not in argv:
-        harness.skip("no --client given")
-    i = argv.index("--client")
-    CLIENT = argv[i + 1]
-    del argv[i:i + 2]
-    if CLIENT == "cli-v1":
-        path = shutil.which("aws")
-        if not path:
-            harness.skip("aws CLI v1 (first `aws` on PATH) not installed")
-        out = subprocess.run([path, "--version"], capture_output=True, text=True,
-                             env=harness.client_env())
-        if not (out.stdout + out.stderr).startswith("aws-cli/1."):
-            harness.skip("`aws` on PATH is not CLI v1")
-    elif CLIENT == "cli-v2":
-        if not os.access("/usr/bin/aws", os.X_OK):
-            harness.skip("/usr/bin/aws (CLI v2) not installed")
-    elif CLIENT == "boto3":
-        try:
-            import boto3  # noqa: F401
-        except ImportError:
-            harness.skip("boto3 not installed for %s" % sys.executable)
-    elif CLIENT == "node":
-        if not shutil.which("node"):
-            harness.skip("node not installed")
-        if not os.path.isdir(os.path.join(HERE, "node_modules", "@aws-sdk", "client-xray")):
-            harness.skip("@aws-sdk/client-xray not installed (run tools/install_clients.sh)")
-    else:
-        raise SystemExit("unknown --client %s" % CLIENT)
-
-
 class ClientError(Exception):
     def __init__(self, code, message):
         super().__init__("%s: %s" % (code, message))
@@ -305,5 +273,5 @@ class GroupsTest(harness.ServerTestCase):
 
 
 if __name__ == "__main__":
-    pick_client(sys.argv)
+    CLIENT = harness.pick_client(sys.argv)
     harness.main()

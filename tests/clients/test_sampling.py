@@ -30,38 +30,6 @@ CLIENT = None
 RECIPE = "reference/000_91255ed27935efe5.txt"
 
 
-def pick_client(argv):
-    global CLIENT
-    if "--client" not in argv:
-        harness.skip("no --client given")
-    i = argv.index("--client")
-    CLIENT = argv[i + 1]
-    del argv[i:i + 2]
-    if CLIENT == "cli-v1":
-        path = shutil.which("aws")
-        if not path:
-            harness.skip("aws CLI v1 (first `aws` on PATH) not installed")
-        out = subprocess.run([path, "--version"], capture_output=True, text=True,
-                             env=harness.client_env())
-        if not (out.stdout + out.stderr).startswith("aws-cli/1."):
-            harness.skip("`aws` on PATH is not CLI v1")
-    elif CLIENT == "cli-v2":
-        if not os.access("/usr/bin/aws", os.X_OK):
-            harness.skip("/usr/bin/aws (CLI v2) not installed")
-    elif CLIENT == "boto3":
-        try:
-            import boto3  # noqa: F401
-        except ImportError:
-            harness.skip("boto3 not installed for %s" % sys.executable)
-    elif CLIENT == "node":
-        if not shutil.which("node"):
-            harness.skip("node not installed")
-        if not os.path.isdir(os.path.join(HERE, "node_modules", "@aws-sdk", "client-xray")):
-            harness.skip("@aws-sdk/client-xray not installed (run tools/install_clients.sh)")
-    else:
-        raise SystemExit("unknown --client %s" % CLIENT)
-
-
 def recipe_rule_files():
     """{file name: JSON text} of the recipe's `cat > /tmp/*-sampling.json << EOF` documents."""
     with open(os.path.join(harness.SHARED, RECIPE), encoding="utf-8") as f:
@@ -364,5 +332,5 @@ class SamplingTest(harness.ServerTestCase):
 
 
 if __name__ == "__main__":
-    pick_client(sys.argv)
+    CLIENT = harness.pick_client(sys.argv)
     harness.main()

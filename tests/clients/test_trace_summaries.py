@@ -28,40 +28,6 @@ ORDER_TRACES = 230  # more than two server pages (100 each)
 OTHER_TRACES = 40
 
 
-def pick_client(argv):
-    global CLIENT
-    if "--client" not in argv:
-        harness.skip("no --client given")
-    i = argv.index("--client")
-    CLIENT = argv[i + 1]
-    del argv[i:i + 2]
-    if CLIENT == "cli-v1":
-        path = shutil.which("aws")
-        if not path:
-            harness.skip("aws CLI v1 (first `aws` on PATH) not installed")
-        version = subprocess.run([path, "--version"], capture_output=True, text=True,
-                                 env=harness.client_env()).stdout
-        version += subprocess.run([path, "--version"], capture_output=True, text=True,
-                                  env=harness.client_env()).stderr
-        if not version.startswith("aws-cli/1."):
-            harness.skip("`aws` on PATH is %r, not CLI v1" % version.strip())
-    elif CLIENT == "cli-v2":
-        if not os.access("/usr/bin/aws", os.X_OK):
-            harness.skip("/usr/bin/aws (CLI v2) not installed")
-    elif CLIENT == "boto3":
-        try:
-            import boto3  # noqa: F401
-        except ImportError:
-            harness.skip("boto3 not installed for %s" % sys.executable)
-    elif CLIENT == "node":
-        if not shutil.which("node"):
-            harness.skip("node not installed")
-        if not os.path.isdir(os.path.join(HERE, "node_modules", "@aws-sdk", "client-xray")):
-            harness.skip("@aws-sdk/client-xray not installed (run tools/install_clients.sh)")
-    else:
-        raise SystemExit("unknown --client %s" % CLIENT)
-
-
 def recipe_documents(now, rng):
     """API Gateway stage `prod` -> order-processor traces, and some traces of another service."""
     docs, order_ids, slow_ids = [], set(), set()
@@ -299,5 +265,5 @@ const [endpoint, start, end, expression] = process.argv.slice(1);
 
 
 if __name__ == "__main__":
-    pick_client(sys.argv)
+    CLIENT = harness.pick_client(sys.argv)
     harness.main()
