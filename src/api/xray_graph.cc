@@ -14,6 +14,7 @@
 
 #include "api/errors.h"
 #include "api/internal/context.h"
+#include "api/internal/request_fields.h"
 #include "base/json_writer.h"
 #include "base/status_macros.h"
 #include "graph/graph.h"
@@ -29,39 +30,20 @@ constexpr double kMaxGraphWindowSeconds = 24 * 3600;
 constexpr size_t kMaxTraceGraphIds = 5;
 constexpr size_t kMaxSelectorLength = 500;
 
-Status Invalid(std::string message) { return Status(StatusCode::kInvalidArgument, message); }
-
 void RespondInvalid(Call& call, std::string_view message) {
   call.respond(RestJsonError(400, "InvalidRequestException", message, call.request_id));
 }
 
-Result<double> RequiredTime(const parse::JsonValue& body, std::string_view field) {
-  const parse::JsonValue* value = body.Find(field);
-  if (value == nullptr || value->is_null()) {
-    return Invalid(fmt::format("{} is required (epoch seconds)", field));
-  }
-  std::optional<double> seconds = value->is_number() ? value->number_as_double() : std::nullopt;
-  if (!seconds || !std::isfinite(*seconds) || *seconds < 0) {
-    return Invalid(fmt::format("{} must be a timestamp in epoch seconds", field));
-  }
-  return *seconds;
-}
-
-Result<std::string> OptionalString(const parse::JsonValue& body, std::string_view field) {
-  const parse::JsonValue* value = body.Find(field);
-  if (value == nullptr || value->is_null()) return std::string();
-  if (!value->is_string()) return Invalid(fmt::format("{} must be a string", field));
-  return value->string_value();
-}
-
 // The group a request names (GroupName or GroupARN; neither: Default).
 Result<graph::GroupSelection> ResolveGroup(const Call& call, const parse::JsonValue& body) {
-  RG_ASSIGN_OR_RETURN(std::string name, OptionalString(body, "GroupName"));
-  RG_ASSIGN_OR_RETURN(std::string arn, OptionalString(body, "GroupARN"));
+  RG_ASSIGN_OR_RETURN(std::optional<std::string> given_name, OptionalString(body, "GroupName"));
+  RG_ASSIGN_OR_RETURN(std::optional<std::string> given_arn, OptionalString(body, "GroupARN"));
+  const std::string name = given_name.value_or("");
+  const std::string arn = given_arn.value_or("");
   graph::GroupSelection selection;
   if (name.empty() && arn.empty()) return selection;
-  if (name.size() > 32) return Invalid("GroupName must be 1 to 32 characters");
-  if (arn.size() > 400) return Invalid("GroupARN must be 1 to 400 characters");
+  if (name.size() > 32) return InvalidRequest("GroupName must be 1 to 32 characters");
+  if (arn.size() > 400) return InvalidRequest("GroupARN must be 1 to 400 characters");
   std::optional<uint32_t> id;
   const Services& s = call.services;
   if (s.resolve_group_id) {
@@ -73,7 +55,7 @@ Result<graph::GroupSelection> ResolveGroup(const Call& call, const parse::JsonVa
     if (default_name && default_arn) id = 0;
   }
   if (!id) {
-    return Invalid(fmt::format("Group not found: {}", name.empty() ? arn : name));
+    return InvalidRequest(fmt::format("Group not found: {}", name.empty() ? arn : name));
   }
   if (*id != 0) {
     selection.group_id = *id;
@@ -90,7 +72,8 @@ std::string GraphToken(uint64_t generation, uint32_t reference_id) {
 
 Result<uint32_t> ParseGraphToken(std::string_view token, uint64_t generation) {
   auto invalid = [] {
-    return Invalid("NextToken is not valid (or the server restarted); start again without it");
+    return InvalidRequest(
+        "NextToken is not valid (or the server restarted); start again without it");
   };
   if (!token.starts_with("sg1:")) return invalid();
   token.remove_prefix(4);
@@ -117,7 +100,7 @@ Result<Window> ParseWindow(const parse::JsonValue& body) {
   Window window;
   RG_ASSIGN_OR_RETURN(window.start, RequiredTime(body, "StartTime"));
   RG_ASSIGN_OR_RETURN(window.end, RequiredTime(body, "EndTime"));
-  if (window.end <= window.start) return Invalid("EndTime must be after StartTime");
+  if (window.end <= window.start) return InvalidRequest("EndTime must be after StartTime");
   return window;
 }
 
@@ -154,8 +137,8 @@ void GetServiceGraph(Call call) {
   request.max_nodes = kServicesPerPage;
   auto token = OptionalString(*body, "NextToken");
   if (!token.ok()) return RespondInvalid(call, token.error().message());
-  if (!token->empty()) {
-    auto first = ParseGraphToken(*token, call.services.graph->generation());
+  if (token->has_value() && !(*token)->empty()) {
+    auto first = ParseGraphToken(**token, call.services.graph->generation());
     if (!first.ok()) return RespondInvalid(call, first.error().message());
     request.first_reference_id = *first;
   }
@@ -243,17 +226,16 @@ void GetTimeSeriesServiceStatistics(Call call) {
   }
   auto selector_text = OptionalString(*body, "EntitySelectorExpression");
   if (!selector_text.ok()) return RespondInvalid(call, selector_text.error().message());
-  if (selector_text->size() > kMaxSelectorLength) {
+  const std::string selector_expression = selector_text->value_or("");
+  if (selector_expression.size() > kMaxSelectorLength) {
     return RespondInvalid(call, "EntitySelectorExpression must be at most 500 characters");
   }
-  auto selector = graph::ParseEntitySelector(*selector_text);
+  auto selector = graph::ParseEntitySelector(selector_expression);
   if (!selector.ok()) return RespondInvalid(call, selector.error().message());
   request.selector = *selector;
-  if (const parse::JsonValue* forecast = body->Find("ForecastStatistics");
-      forecast && !forecast->is_null()) {
-    if (!forecast->is_bool()) return RespondInvalid(call, "ForecastStatistics must be a boolean");
-    request.forecast = forecast->bool_value();
-  }
+  auto forecast = OptionalBool(*body, "ForecastStatistics");
+  if (!forecast.ok()) return RespondInvalid(call, forecast.error().message());
+  request.forecast = forecast->value_or(false);
   if (request.forecast && request.selector.kind != graph::EntitySelector::Kind::kService) {
     return RespondInvalid(call,
                           "ForecastStatistics needs an EntitySelectorExpression naming a service");

@@ -11,6 +11,7 @@
 
 #include "api/errors.h"
 #include "api/internal/context.h"
+#include "api/internal/request_fields.h"
 #include "base/json_writer.h"
 #include "groups/groups.h"
 
@@ -37,35 +38,31 @@ void RespondInvalid(Call& call, std::string_view message) {
   call.respond(RestJsonError(400, "InvalidRequestException", message, call.request_id));
 }
 
-// Reads an optional string member; false (after responding) when it has another type.
-bool OptionalString(Call& call, const parse::JsonValue& body, std::string_view key,
-                    std::optional<std::string>* out) {
-  const parse::JsonValue* value = body.Find(key);
-  if (value == nullptr || value->is_null()) return true;
-  if (!value->is_string()) {
-    RespondInvalid(call, fmt::format("{} must be a string", key));
+// Reads an optional member into *out; false (after responding 400) when it has another type.
+template <typename T>
+bool Read(Call& call, Result<std::optional<T>> value, std::optional<T>* out) {
+  if (!value.ok()) {
+    RespondInvalid(call, value.error().message());
     return false;
   }
-  *out = value->string_value();
+  *out = std::move(*value);
   return true;
 }
 
-bool OptionalBool(Call& call, const parse::JsonValue& object, std::string_view key,
-                  std::optional<bool>* out) {
-  const parse::JsonValue* value = object.Find(key);
-  if (value == nullptr || value->is_null()) return true;
-  if (!value->is_bool()) {
-    RespondInvalid(call, fmt::format("{} must be a boolean", key));
-    return false;
-  }
-  *out = value->bool_value();
-  return true;
+bool ReadString(Call& call, const parse::JsonValue& object, std::string_view key,
+                std::optional<std::string>* out) {
+  return Read(call, OptionalString(object, key), out);
+}
+
+bool ReadBool(Call& call, const parse::JsonValue& object, std::string_view key,
+              std::optional<bool>* out) {
+  return Read(call, OptionalBool(object, key), out);
 }
 
 // GroupName / GroupARN: exactly one must be present.
 bool ReadSelector(Call& call, const parse::JsonValue& body, groups::GroupSelector* selector) {
-  if (!OptionalString(call, body, "GroupName", &selector->name) ||
-      !OptionalString(call, body, "GroupARN", &selector->arn)) {
+  if (!ReadString(call, body, "GroupName", &selector->name) ||
+      !ReadString(call, body, "GroupARN", &selector->arn)) {
     return false;
   }
   if (selector->name.has_value() == selector->arn.has_value()) {
@@ -87,8 +84,8 @@ bool ReadInsights(Call& call, const parse::JsonValue& body, std::optional<bool>*
     RespondInvalid(call, "InsightsConfiguration must be an object");
     return false;
   }
-  return OptionalBool(call, *config, "InsightsEnabled", insights) &&
-         OptionalBool(call, *config, "NotificationsEnabled", notifications);
+  return ReadBool(call, *config, "InsightsEnabled", insights) &&
+         ReadBool(call, *config, "NotificationsEnabled", notifications);
 }
 
 // Tags: [{"Key": "...", "Value": "..."}].
@@ -165,8 +162,8 @@ void CreateGroup(Call call) {
   std::optional<bool> insights;
   std::optional<bool> notifications;
   groups::CreateGroupRequest request;
-  if (!OptionalString(call, *body, "GroupName", &name) ||
-      !OptionalString(call, *body, "FilterExpression", &filter) ||
+  if (!ReadString(call, *body, "GroupName", &name) ||
+      !ReadString(call, *body, "FilterExpression", &filter) ||
       !ReadInsights(call, *body, &insights, &notifications) ||
       !ReadTags(call, *body, &request.tags)) {
     return;
@@ -201,7 +198,7 @@ void GetGroups(Call call) {
   auto body = ParseBodyObject(call);
   if (!body) return;
   std::optional<std::string> token;
-  if (!OptionalString(call, *body, "NextToken", &token)) return;
+  if (!ReadString(call, *body, "NextToken", &token)) return;
   auto page = registry->List(call.tenant, token.value_or(""));
   if (!page.ok()) return RespondError(call, page.error(), false);
   JsonWriter out;
@@ -226,7 +223,7 @@ void UpdateGroup(Call call) {
   groups::GroupSelector selector;
   groups::UpdateGroupRequest request;
   if (!ReadSelector(call, *body, &selector) ||
-      !OptionalString(call, *body, "FilterExpression", &request.filter_expression) ||
+      !ReadString(call, *body, "FilterExpression", &request.filter_expression) ||
       !ReadInsights(call, *body, &request.insights_enabled, &request.notifications_enabled)) {
     return;
   }
@@ -252,7 +249,7 @@ namespace {
 // ResourceARN, required.
 bool ReadResourceArn(Call& call, const parse::JsonValue& body, std::string* arn) {
   std::optional<std::string> value;
-  if (!OptionalString(call, body, "ResourceARN", &value)) return false;
+  if (!ReadString(call, body, "ResourceARN", &value)) return false;
   if (!value || value->empty() || value->size() > 1011) {
     RespondInvalid(call, "ResourceARN is required (1 to 1011 characters)");
     return false;

@@ -15,6 +15,7 @@
 
 #include "api/errors.h"
 #include "api/internal/context.h"
+#include "api/internal/request_fields.h"
 #include "base/json_writer.h"
 #include "sampling/sampling.h"
 
@@ -37,25 +38,22 @@ struct Reader {
     return value == nullptr || value->is_null() ? nullptr : value;
   }
 
-  std::optional<std::string> String(const parse::JsonValue& object, std::string_view key) {
-    const parse::JsonValue* value = Member(object, key);
-    if (value == nullptr) return std::nullopt;
-    if (!value->is_string()) {
-      Fail(fmt::format("{} must be a string", key));
+  // The value of a shared reader (request_fields.h), or nullopt after Fail.
+  template <typename T>
+  std::optional<T> Take(Result<std::optional<T>> value) {
+    if (!value.ok()) {
+      Fail(value.error().message());
       return std::nullopt;
     }
-    return value->string_value();
+    return *std::move(value);
+  }
+
+  std::optional<std::string> String(const parse::JsonValue& object, std::string_view key) {
+    return Take(OptionalString(object, key));
   }
 
   std::optional<double> Number(const parse::JsonValue& object, std::string_view key) {
-    const parse::JsonValue* value = Member(object, key);
-    if (value == nullptr) return std::nullopt;
-    std::optional<double> number = value->is_number() ? value->number_as_double() : std::nullopt;
-    if (!number || !std::isfinite(*number)) {
-      Fail(fmt::format("{} must be a number", key));
-      return std::nullopt;
-    }
-    return number;
+    return Take(OptionalNumber(object, key));
   }
 
   // An integer member (1 and 1.0 are both accepted, as the JS SDK and botocore send either).

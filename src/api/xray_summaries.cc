@@ -22,6 +22,7 @@
 
 #include "api/errors.h"
 #include "api/internal/context.h"
+#include "api/internal/request_fields.h"
 #include "api/internal/summary_json.h"
 #include "api/internal/summary_snapshots.h"
 #include "base/json_writer.h"
@@ -53,27 +54,13 @@ uint64_t RequestHash(const SummariesRequest& request, const model::TenantId& ten
   return hash;
 }
 
-Status Invalid(std::string message) { return Status(StatusCode::kInvalidArgument, message); }
-
-Result<double> RequiredTime(const parse::JsonValue& body, std::string_view field) {
-  const parse::JsonValue* value = body.Find(field);
-  if (value == nullptr || value->is_null()) {
-    return Invalid(fmt::format("{} is required (epoch seconds)", field));
-  }
-  std::optional<double> seconds = value->is_number() ? value->number_as_double() : std::nullopt;
-  if (!seconds || !std::isfinite(*seconds) || *seconds < 0) {
-    return Invalid(fmt::format("{} must be a timestamp in epoch seconds", field));
-  }
-  return *seconds;
-}
-
 Result<SummariesRequest> ParseRequest(const parse::JsonValue& body) {
   SummariesRequest request;
   RG_ASSIGN_OR_RETURN(request.start, RequiredTime(body, "StartTime"));
   RG_ASSIGN_OR_RETURN(request.end, RequiredTime(body, "EndTime"));
-  if (request.end < request.start) return Invalid("EndTime must not be before StartTime");
+  if (request.end < request.start) return InvalidRequest("EndTime must not be before StartTime");
   if (const parse::JsonValue* kind = body.Find("TimeRangeType"); kind && !kind->is_null()) {
-    if (!kind->is_string()) return Invalid("TimeRangeType must be a string");
+    if (!kind->is_string()) return InvalidRequest("TimeRangeType must be a string");
     const std::string& text = kind->string_value();
     if (text == "TraceId") {
       request.kind = store::TimeRangeKind::kTraceId;
@@ -84,43 +71,43 @@ Result<SummariesRequest> ParseRequest(const parse::JsonValue& body) {
     } else if (text == "Service") {
       request.kind = store::TimeRangeKind::kService;
     } else {
-      return Invalid(
+      return InvalidRequest(
           "TimeRangeType must be one of TraceId, Event, Service (case-sensitive), not \"" + text +
           "\"");
     }
   }
   if (const parse::JsonValue* filter = body.Find("FilterExpression");
       filter && !filter->is_null()) {
-    if (!filter->is_string()) return Invalid("FilterExpression must be a string");
+    if (!filter->is_string()) return InvalidRequest("FilterExpression must be a string");
     request.filter_expression = filter->string_value();
   }
   if (const parse::JsonValue* sampling = body.Find("Sampling"); sampling && !sampling->is_null()) {
-    if (!sampling->is_bool()) return Invalid("Sampling must be a boolean");
+    if (!sampling->is_bool()) return InvalidRequest("Sampling must be a boolean");
     request.sampling = sampling->bool_value();
   }
   if (const parse::JsonValue* strategy = body.Find("SamplingStrategy");
       strategy && !strategy->is_null()) {
-    if (!strategy->is_object()) return Invalid("SamplingStrategy must be an object");
+    if (!strategy->is_object()) return InvalidRequest("SamplingStrategy must be an object");
     if (const parse::JsonValue* name = strategy->Find("Name"); name && !name->is_null()) {
       if (!name->is_string() ||
           (name->string_value() != "FixedRate" && name->string_value() != "PartialScan")) {
-        return Invalid("SamplingStrategy.Name must be FixedRate or PartialScan");
+        return InvalidRequest("SamplingStrategy.Name must be FixedRate or PartialScan");
       }
       request.sampling_strategy = name->string_value();
     }
     if (const parse::JsonValue* value = strategy->Find("Value"); value && !value->is_null()) {
       std::optional<double> number = value->is_number() ? value->number_as_double() : std::nullopt;
       if (!number || !(*number >= 0 && *number <= 1)) {
-        return Invalid("SamplingStrategy.Value must be a number from 0 to 1");
+        return InvalidRequest("SamplingStrategy.Value must be a number from 0 to 1");
       }
       request.sampling_value = *number;
     }
   }
   if (request.sampling && body.Find("SamplingStrategy") == nullptr) {
-    return Invalid("Sampling requires a SamplingStrategy with a Value");
+    return InvalidRequest("Sampling requires a SamplingStrategy with a Value");
   }
   if (const parse::JsonValue* token = body.Find("NextToken"); token && !token->is_null()) {
-    if (!token->is_string()) return Invalid("NextToken must be a string");
+    if (!token->is_string()) return InvalidRequest("NextToken must be a string");
     request.next_token = token->string_value();
   }
   return request;
@@ -280,13 +267,13 @@ Result<std::optional<Cursor>> ParseCursorToken(std::string_view token, uint64_t 
           std::errc() ||
       std::from_chars(parts[2].data(), parts[2].data() + parts[2].size(), micros).ec !=
           std::errc()) {
-    return Invalid("NextToken is not valid");
+    return InvalidRequest("NextToken is not valid");
   }
   if (hash != expected_hash) {
-    return Invalid("NextToken belongs to a request with other parameters");
+    return InvalidRequest("NextToken belongs to a request with other parameters");
   }
   auto id = model::TraceId::Parse(parts[3]);
-  if (!id) return Invalid("NextToken is not valid");
+  if (!id) return InvalidRequest("NextToken is not valid");
   return std::optional<Cursor>(Cursor{static_cast<double>(micros) / 1e6, *id});
 }
 
