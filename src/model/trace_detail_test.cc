@@ -45,7 +45,9 @@ void SetStatus(Entity* entity, int32_t status) {
   entity->http->response.emplace().status = status;
 }
 
-// xray-semantics.md §2.6: API Gateway stage → Lambda → Lambda function → DynamoDB.
+// xray-semantics.md §2.6: API Gateway stage → Lambda → Lambda function → DynamoDB. The names
+// ("dev-todo-list-app/dev", "todo-list-tasks", ...) are that worked example's, AWS's sample
+// to-do list application: data, not placeholders.
 std::vector<SegmentDocument> WorkedExample() {
   std::vector<SegmentDocument> docs;
   Entity stage = MakeEntity(0xa, "dev-todo-list-app/dev", 725.263, 725.308);
