@@ -29,7 +29,9 @@ echo "Order demo:            http://127.0.0.1:8080/prod/orders  (POST; 5 orders/
 echo "                       curl -X POST http://127.0.0.1:8080/prod/orders -d '{\"customerId\":\"c1\",\"productId\":\"p1\",\"quantity\":1}'"
 echo
 # shellcheck disable=SC2086
-build/release/roentgen demo --daemon 127.0.0.1:2000 --listen 127.0.0.1:8080 ${ROENTGEN_DEMO_ARGS:-} \
+mkdir -p ./roentgen-data
+build/release/roentgen demo --daemon 127.0.0.1:2000 --listen 127.0.0.1:8080 \
+  --orders-db ./roentgen-data/demo-orders.sqlite ${ROENTGEN_DEMO_ARGS:-} \
   >build/release/roentgen-demo.log 2>&1 &
 demo_pid=$!
 trap 'kill "$demo_pid" 2>/dev/null || true' EXIT

@@ -5,11 +5,15 @@
 //   order-processor          (AWS::Lambda::Function)   POST /invoke       ephemeral port
 //   inventory-manager        (AWS::Lambda::Function)   POST /invoke       ephemeral port
 //   notification-service     (AWS::Lambda::Function)   POST /invoke       ephemeral port
-// plus a traffic generator (--rate orders/s, 0 = none). The trace header travels between them
-// as X-Amzn-Trace-Id; every response carries it.
+// plus a traffic generator (--rate orders/s, 0 = none, or --recipe: the recipe's 13 requests),
+// the `orders` table in SQLite (--orders-db), fault and latency injection changed live through
+// GET/POST /admin/faults on the gateway's port, and the AWS/Lambda and AWS/ApiGateway metrics
+// that those services would have, sent to the server with PutMetricData. The trace header
+// travels between the services as X-Amzn-Trace-Id; every response carries it.
 #include <strings.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
@@ -19,9 +23,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -31,6 +37,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -239,32 +246,39 @@ class HttpServer {
   std::thread thread_;
 };
 
-// POSTs body to 127.0.0.1:port path; returns the status (0: no answer) and the body.
-std::pair<int, std::string> HttpPost(uint16_t port, const std::string& path,
-                                     const std::string& body, const std::string& trace_header,
-                                     std::string* response_trace_header = nullptr) {
+// Sends one request to host:port (an IPv4 literal); returns the status (0: no answer) and the
+// body. `headers` are added to Host, Content-Type (unless given), Connection and Content-Length.
+std::pair<int, std::string> HttpSend(
+    const std::string& method, const std::string& host, uint16_t port, const std::string& path,
+    const std::string& body, const std::vector<std::pair<std::string, std::string>>& headers,
+    std::string* response_trace_header = nullptr) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return {0, ""};
   SetTimeouts(fd, 10);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     ::close(fd);
     return {0, ""};
   }
-  std::string out = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                    "\r\nContent-Type: application/json\r\nConnection: close\r\n";
-  if (!trace_header.empty()) out += "X-Amzn-Trace-Id: " + trace_header + "\r\n";
+  std::string out = method + " " + path + " HTTP/1.1\r\nHost: " + host + ":" +
+                    std::to_string(port) + "\r\nConnection: close\r\n";
+  bool has_content_type = false;
+  for (const auto& [key, value] : headers) {
+    if (strcasecmp(key.c_str(), "Content-Type") == 0) has_content_type = true;
+    out += key + ": " + value + "\r\n";
+  }
+  if (!has_content_type) out += "Content-Type: application/json\r\n";
   out += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   std::pair<int, std::string> result{0, ""};
   std::string status_line;
-  std::vector<std::pair<std::string, std::string>> headers;
-  if (SendAll(fd, out) && ReadMessage(fd, &status_line, &headers, &result.second)) {
+  std::vector<std::pair<std::string, std::string>> response_headers;
+  if (SendAll(fd, out) && ReadMessage(fd, &status_line, &response_headers, &result.second)) {
     size_t space = status_line.find(' ');
     if (space != std::string::npos) result.first = std::atoi(status_line.c_str() + space + 1);
-    for (const auto& [key, value] : headers) {
+    for (const auto& [key, value] : response_headers) {
       if (response_trace_header != nullptr && strcasecmp(key.c_str(), "X-Amzn-Trace-Id") == 0) {
         *response_trace_header = value;
       }
@@ -272,6 +286,15 @@ std::pair<int, std::string> HttpPost(uint16_t port, const std::string& path,
   }
   ::close(fd);
   return result;
+}
+
+// POSTs body to 127.0.0.1:port path with an optional trace header.
+std::pair<int, std::string> HttpPost(uint16_t port, const std::string& path,
+                                     const std::string& body, const std::string& trace_header,
+                                     std::string* response_trace_header = nullptr) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (!trace_header.empty()) headers.emplace_back("X-Amzn-Trace-Id", trace_header);
+  return HttpSend("POST", "127.0.0.1", port, path, body, headers, response_trace_header);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -323,6 +346,364 @@ std::string NewOrderId() {
   return buffer;
 }
 
+// "HOST:PORT" → host and port.
+bool ParsePort(const std::string& address, std::string* host, uint16_t* port) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = address.substr(0, colon);
+  long value = std::strtol(address.c_str() + colon + 1, nullptr, 10);
+  if (value < 0 || value > 65535) return false;
+  *port = static_cast<uint16_t>(value);
+  return true;
+}
+
+// ------------------------------------------------------------------------------------------
+// Fault and latency injection, changed live through /admin/faults (docs/demo.md).
+
+// What is injected into one function's invocations. Each invocation draws independently.
+struct Injection {
+  double fault_rate = 0;    // share failing with an exception and HTTP 500 (a fault)
+  double latency_rate = 0;  // share delayed by latency_ms before the work starts
+  int64_t latency_ms = 0;
+  std::string warehouse;  // inventory-manager only: delay just this warehouse's orders
+
+  std::string ToJson() const {
+    return "{\"fault_rate\":" + std::to_string(fault_rate) +
+           ",\"latency_rate\":" + std::to_string(latency_rate) +
+           ",\"latency_ms\":" + std::to_string(latency_ms) + ",\"warehouse\":" + Quote(warehouse) +
+           "}";
+  }
+};
+
+constexpr const char* kFunctions[] = {"order-processor", "inventory-manager",
+                                      "notification-service"};
+
+bool IsFunction(const std::string& name) {
+  for (const char* function : kFunctions) {
+    if (name == function) return true;
+  }
+  return false;
+}
+
+// True with probability `p` (thread-local generator).
+bool Chance(double p) {
+  if (p <= 0) return false;
+  if (p >= 1) return true;
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0, 1)(generator) < p;
+}
+
+// The injections of all functions. Thread-safe.
+class Injections {
+ public:
+  Injection Get(const std::string& function) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = injections_.find(function);
+    return it == injections_.end() ? Injection{} : it->second;
+  }
+  void Set(const std::string& function, Injection injection) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    injections_[function] = std::move(injection);
+  }
+  std::string ToJson() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::string out = "{";
+    for (const char* function : kFunctions) {
+      auto it = injections_.find(function);
+      if (out.size() > 1) out += ",";
+      out += Quote(function) + ":" + (it == injections_.end() ? Injection{} : it->second).ToJson();
+    }
+    return out + "}";
+  }
+
+  // Applies a POST /admin/faults body: {"service": NAME, "fault_rate": 0.3, "latency_ms": 800,
+  // "latency_rate": 1, "warehouse": "eu-west-1a"}; absent fields keep their values. Returns
+  // an error message, or empty on success.
+  std::string Apply(const std::string& body) {
+    std::optional<std::string> service = JsonField(body, "service");
+    if (!service || !IsFunction(*service)) {
+      return "service must be one of order-processor, inventory-manager, notification-service";
+    }
+    Injection injection = Get(*service);
+    auto rate = [&](const char* key, double* out) -> bool {
+      std::optional<std::string> text = JsonField(body, key);
+      if (!text) return true;
+      char* end = nullptr;
+      double value = std::strtod(text->c_str(), &end);
+      if (end == text->c_str() || *end != '\0' || !(value >= 0 && value <= 1)) return false;
+      *out = value;
+      return true;
+    };
+    if (!rate("fault_rate", &injection.fault_rate)) return "fault_rate must be in [0, 1]";
+    if (!rate("latency_rate", &injection.latency_rate)) return "latency_rate must be in [0, 1]";
+    if (std::optional<std::string> text = JsonField(body, "latency_ms")) {
+      char* end = nullptr;
+      long long value = std::strtoll(text->c_str(), &end, 10);
+      if (end == text->c_str() || *end != '\0' || value < 0 || value > 60000) {
+        return "latency_ms must be an integer in [0, 60000]";
+      }
+      injection.latency_ms = value;
+      // Giving a latency without a rate means every invocation.
+      if (!JsonField(body, "latency_rate") && value > 0) injection.latency_rate = 1;
+    }
+    if (std::optional<std::string> warehouse = JsonField(body, "warehouse")) {
+      injection.warehouse = *warehouse;
+    }
+    Set(*service, std::move(injection));
+    return "";
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, Injection> injections_;
+};
+
+// ------------------------------------------------------------------------------------------
+// The `orders` table: SQLite (a file with --orders-db, else in memory). Thread-safe.
+
+class OrdersTable {
+ public:
+  ~OrdersTable() {
+    if (db_ != nullptr) sqlite3_close(db_);
+  }
+
+  // Opens (creating) the table; returns an error message or empty.
+  std::string Open(const std::string& path) {
+    if (sqlite3_open_v2(path.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        nullptr) != SQLITE_OK) {
+      return db_ == nullptr ? "out of memory" : sqlite3_errmsg(db_);
+    }
+    sqlite3_busy_timeout(db_, 5000);
+    const char* schema =
+        "PRAGMA journal_mode=WAL;"
+        "CREATE TABLE IF NOT EXISTS orders (orderId TEXT PRIMARY KEY, customerId TEXT NOT NULL,"
+        " productId TEXT NOT NULL, quantity INTEGER NOT NULL, status TEXT NOT NULL,"
+        " createdAt TEXT NOT NULL)";
+    char* error = nullptr;
+    if (sqlite3_exec(db_, schema, nullptr, nullptr, &error) != SQLITE_OK) {
+      std::string message = error != nullptr ? error : "schema failed";
+      sqlite3_free(error);
+      return message;
+    }
+    return "";
+  }
+
+  // PutItem; returns false on a database error.
+  bool Put(const std::string& order_id, const std::string& customer, const std::string& product,
+           int64_t quantity, const std::string& status) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v2(db_,
+                           "INSERT OR REPLACE INTO orders VALUES (?, ?, ?, ?, ?, "
+                           "strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
+                           -1, &statement, nullptr) != SQLITE_OK) {
+      return false;
+    }
+    sqlite3_bind_text(statement, 1, order_id.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(statement, 2, customer.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(statement, 3, product.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(statement, 4, quantity);
+    sqlite3_bind_text(statement, 5, status.c_str(), -1, SQLITE_TRANSIENT);
+    bool ok = sqlite3_step(statement) == SQLITE_DONE;
+    sqlite3_finalize(statement);
+    return ok;
+  }
+
+  // GetItem: the order as a JSON object, nullopt if absent (or on a database error).
+  std::optional<std::string> Get(const std::string& order_id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v2(db_,
+                           "SELECT customerId, productId, quantity, status, createdAt FROM orders "
+                           "WHERE orderId = ?",
+                           -1, &statement, nullptr) != SQLITE_OK) {
+      return std::nullopt;
+    }
+    sqlite3_bind_text(statement, 1, order_id.c_str(), -1, SQLITE_TRANSIENT);
+    std::optional<std::string> item;
+    if (sqlite3_step(statement) == SQLITE_ROW) {
+      auto text = [&](int column) {
+        const unsigned char* value = sqlite3_column_text(statement, column);
+        return Quote(value == nullptr ? "" : reinterpret_cast<const char*>(value));
+      };
+      item = "{\"orderId\":" + Quote(order_id) + ",\"customerId\":" + text(0) +
+             ",\"productId\":" + text(1) +
+             ",\"quantity\":" + std::to_string(sqlite3_column_int64(statement, 2)) +
+             ",\"status\":" + text(3) + ",\"createdAt\":" + text(4) + "}";
+    }
+    sqlite3_finalize(statement);
+    return item;
+  }
+
+ private:
+  std::mutex mutex_;
+  sqlite3* db_ = nullptr;
+};
+
+// ------------------------------------------------------------------------------------------
+// The metrics AWS would publish for these services, sent to the server as PutMetricData
+// (awsJson1_0) every interval: AWS/Lambda Invocations, Errors, Throttles, Duration per
+// FunctionName ("<project>-<function>", as the recipe's dashboard names them), and
+// AWS/ApiGateway Count, 4XXError, 5XXError, Latency per ApiName and Stage.
+
+class CloudMetrics {
+ public:
+  CloudMetrics(std::string project, std::string host, uint16_t port, int interval_seconds)
+      : project_(std::move(project)),
+        host_(std::move(host)),
+        port_(port),
+        interval_seconds_(interval_seconds) {}
+
+  ~CloudMetrics() { Stop(); }
+
+  void Start() {
+    thread_ = std::thread([this] {
+      auto next = std::chrono::steady_clock::now() + std::chrono::seconds(interval_seconds_);
+      while (!stopping_.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (std::chrono::steady_clock::now() < next) continue;
+        next += std::chrono::seconds(interval_seconds_);
+        Flush();
+      }
+      Flush();
+    });
+  }
+
+  void Stop() {
+    stopping_.store(true);
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // One invocation of `function` (a Lambda function): its duration and HTTP status.
+  void RecordFunction(const std::string& function, double duration_ms, int status) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Series& series = functions_[function];
+    series.Add(duration_ms);
+    if (status >= 500) ++series.errors;
+    if (status == 429) ++series.throttles;
+  }
+
+  // One request through the API gateway stage.
+  void RecordApi(double latency_ms, int status) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    api_.Add(latency_ms);
+    if (status >= 400 && status < 500) ++api_.client_errors;
+    if (status >= 500) ++api_.errors;
+  }
+
+  uint64_t sent_batches() const { return sent_.load(); }
+
+ private:
+  struct Series {
+    int64_t count = 0;
+    int64_t errors = 0;         // Lambda Errors (5xx); ApiGateway 5XXError
+    int64_t throttles = 0;      // Lambda Throttles (429)
+    int64_t client_errors = 0;  // ApiGateway 4XXError
+    double sum = 0, minimum = 0, maximum = 0;
+    void Add(double ms) {
+      minimum = count == 0 ? ms : std::min(minimum, ms);
+      maximum = count == 0 ? ms : std::max(maximum, ms);
+      sum += ms;
+      ++count;
+    }
+  };
+
+  static std::string Datum(const std::string& name, const std::string& dimensions, double timestamp,
+                           const std::string& value_json, const std::string& unit) {
+    char stamp[32];
+    std::snprintf(stamp, sizeof(stamp), "%.3f", timestamp);
+    return "{\"MetricName\":" + Quote(name) + ",\"Dimensions\":" + dimensions +
+           ",\"Timestamp\":" + stamp + "," + value_json + ",\"Unit\":" + Quote(unit) + "}";
+  }
+
+  static std::string Number(double value) {
+    char text[32];
+    std::snprintf(text, sizeof(text), "%.6g", value);
+    return text;
+  }
+
+  static std::string StatisticSet(const Series& series) {
+    return "\"StatisticValues\":{\"SampleCount\":" + std::to_string(series.count) +
+           ",\"Sum\":" + Number(series.sum) + ",\"Minimum\":" + Number(series.minimum) +
+           ",\"Maximum\":" + Number(series.maximum) + "}";
+  }
+
+  void Send(const std::string& name_space, const std::vector<std::string>& data) {
+    if (data.empty()) return;
+    std::string body = "{\"Namespace\":" + Quote(name_space) + ",\"MetricData\":[";
+    for (size_t i = 0; i < data.size(); ++i) body += (i == 0 ? "" : ",") + data[i];
+    body += "]}";
+    auto [status, response] =
+        HttpSend("POST", host_, port_, "/", body,
+                 {{"Content-Type", "application/x-amz-json-1.0"},
+                  {"X-Amz-Target", "GraniteServiceVersion20100801.PutMetricData"},
+                  {"x-amzn-query-mode", "true"}});
+    if (status == 200) {
+      sent_.fetch_add(1);
+    } else if (!warned_.exchange(true)) {
+      std::fprintf(stderr, "roentgen-demo: PutMetricData to %s:%u failed (HTTP %d): %s\n",
+                   host_.c_str(), static_cast<unsigned>(port_), status, response.c_str());
+    }
+  }
+
+  void Flush() {
+    std::map<std::string, Series> functions;
+    Series api;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      functions.swap(functions_);
+      std::swap(api, api_);
+    }
+    double now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    std::vector<std::string> lambda;
+    for (const auto& [function, series] : functions) {
+      if (series.count == 0) continue;
+      std::string dimensions =
+          "[{\"Name\":\"FunctionName\",\"Value\":" + Quote(project_ + "-" + function) + "}]";
+      lambda.push_back(Datum("Invocations", dimensions, now,
+                             "\"Value\":" + std::to_string(series.count), "Count"));
+      lambda.push_back(
+          Datum("Errors", dimensions, now, "\"Value\":" + std::to_string(series.errors), "Count"));
+      lambda.push_back(Datum("Throttles", dimensions, now,
+                             "\"Value\":" + std::to_string(series.throttles), "Count"));
+      lambda.push_back(Datum("Duration", dimensions, now, StatisticSet(series), "Milliseconds"));
+    }
+    Send("AWS/Lambda", lambda);
+    if (api.count > 0) {
+      std::string dimensions = "[{\"Name\":\"ApiName\",\"Value\":" + Quote(project_ + "-api") +
+                               "},{\"Name\":\"Stage\",\"Value\":\"prod\"}]";
+      Send("AWS/ApiGateway",
+           {Datum("Count", dimensions, now, "\"Value\":" + std::to_string(api.count), "Count"),
+            Datum("4XXError", dimensions, now, "\"Value\":" + std::to_string(api.client_errors),
+                  "Count"),
+            Datum("5XXError", dimensions, now, "\"Value\":" + std::to_string(api.errors), "Count"),
+            Datum("Latency", dimensions, now, StatisticSet(api), "Milliseconds")});
+    }
+  }
+
+  std::string project_;
+  std::string host_;
+  uint16_t port_;
+  int interval_seconds_;
+  std::mutex mutex_;
+  std::map<std::string, Series> functions_;  // guarded by mutex_
+  Series api_;                               // guarded by mutex_
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> warned_{false};
+  std::atomic<uint64_t> sent_{0};
+  std::thread thread_;
+};
+
+// The warehouse that serves a product (an annotation of inventory-manager): a stable hash.
+std::string WarehouseOf(const std::string& product) {
+  static constexpr const char* kWarehouses[] = {"us-east-1a", "us-east-1b", "eu-west-1a"};
+  uint32_t hash = 2166136261u;
+  for (char c : product) hash = (hash ^ static_cast<unsigned char>(c)) * 16777619u;
+  return kWarehouses[hash % 3];
+}
+
 // ------------------------------------------------------------------------------------------
 // The services.
 
@@ -331,8 +712,17 @@ struct Options {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
   double rate = 5;
-  int64_t count = -1;  // orders to send, then keep serving (-1: unlimited)
+  int64_t count = -1;   // orders to send, then keep serving (-1: unlimited)
+  bool recipe = false;  // send the recipe's 10 valid and 3 invalid orders instead of --rate
   bool centralized_sampling = false;
+  std::string orders_db = ":memory:";
+  std::string project_name = "xray-monitoring";
+  // PutMetricData target "HOST:PORT" (empty: the daemon's address; the server answers the
+  // CloudWatch API on the same port number over TCP).
+  std::string metrics_endpoint;
+  bool publish_metrics = true;
+  int metrics_interval_seconds = 10;
+  std::vector<std::string> initial_injections;  // POST /admin/faults bodies applied at start
 };
 
 std::unique_ptr<sdk::Recorder> MakeRecorder(const Options& options, const std::string& name,
@@ -381,6 +771,17 @@ class Demo {
   explicit Demo(Options options) : options_(std::move(options)) {}
 
   bool Start() {
+    if (std::string error = orders_.Open(options_.orders_db); !error.empty()) {
+      std::fprintf(stderr, "roentgen-demo: orders table %s: %s\n", options_.orders_db.c_str(),
+                   error.c_str());
+      return false;
+    }
+    for (const std::string& body : options_.initial_injections) {
+      if (std::string error = injections_.Apply(body); !error.empty()) {
+        std::fprintf(stderr, "roentgen-demo: %s: %s\n", body.c_str(), error.c_str());
+        return false;
+      }
+    }
     gateway_recorder_ =
         MakeRecorder(options_, "xray-monitoring-api/prod", "AWS::ApiGateway::Stage");
     processor_recorder_ = MakeRecorder(options_, "order-processor", "AWS::Lambda::Function");
@@ -398,6 +799,19 @@ class Demo {
     inventory_.Start([this](const HttpRequest& r) { return Inventory(r); });
     processor_.Start([this](const HttpRequest& r) { return Process(r); });
     gateway_.Start([this](const HttpRequest& r) { return Gateway(r); });
+    if (options_.publish_metrics) {
+      std::string host = gateway_recorder_->udp_host();
+      uint16_t port = gateway_recorder_->udp_port();
+      if (!options_.metrics_endpoint.empty() &&
+          !ParsePort(options_.metrics_endpoint, &host, &port)) {
+        std::fprintf(stderr, "roentgen-demo: bad --metrics-endpoint %s\n",
+                     options_.metrics_endpoint.c_str());
+        return false;
+      }
+      metrics_ = std::make_unique<CloudMetrics>(options_.project_name, host, port,
+                                                options_.metrics_interval_seconds);
+      metrics_->Start();
+    }
     std::printf(
         "roentgen-demo: listening gateway=%s:%u order-processor=127.0.0.1:%u "
         "inventory-manager=127.0.0.1:%u notification-service=127.0.0.1:%u daemon=%s:%u\n",
@@ -413,6 +827,7 @@ class Demo {
     processor_.Stop();
     inventory_.Stop();
     notification_.Stop();
+    if (metrics_) metrics_->Stop();
     for (auto* recorder : {&gateway_recorder_, &processor_recorder_, &inventory_recorder_,
                            &notification_recorder_}) {
       (*recorder)->Flush(2);
@@ -424,6 +839,8 @@ class Demo {
  private:
   // xray-monitoring-api/prod: routes POST /prod/orders to the order-processor function.
   HttpResponse Gateway(const HttpRequest& request) {
+    if (request.path == "/admin/faults") return Admin(request);
+    auto started = std::chrono::steady_clock::now();
     std::optional<sdk::TraceHeader> upstream = Upstream(request);
     sdk::SegmentScope segment(
         *gateway_recorder_, "", upstream ? &*upstream : nullptr,
@@ -434,28 +851,126 @@ class Demo {
     segment->SetResourceArn(
         "arn:aws:apigateway:us-east-1::/restapis/xray-monitoring-api/stages/prod");
     HttpResponse response;
-    if (request.path != "/prod/orders" || request.method != "POST") {
-      response.status = 404;
-      response.body = "{\"message\":\"Not Found\"}";
-    } else {
+    constexpr std::string_view kOrderPrefix = "/prod/orders/";
+    if (request.path == "/prod/orders" && request.method == "POST") {
       auto [status, body] =
           TracedCall(*gateway_recorder_, "order-processor", processor_.port(), request.body);
       response.status = status;
       response.body = std::move(body);
+    } else if (request.path.rfind(kOrderPrefix, 0) == 0 && request.method == "GET" &&
+               request.path.size() > kOrderPrefix.size()) {
+      std::string order_id = request.path.substr(kOrderPrefix.size());
+      auto [status, body] = TracedCall(*gateway_recorder_, "order-processor", processor_.port(),
+                                       "{\"action\":\"get\",\"orderId\":" + Quote(order_id) + "}");
+      response.status = status;
+      response.body = std::move(body);
+    } else {
+      response.status = 404;
+      response.body = "{\"message\":\"Not Found\"}";
     }
     segment->SetHttpResponse(response.status, static_cast<int64_t>(response.body.size()));
     response.headers.emplace_back("X-Amzn-Trace-Id", segment->ResponseHeader());
+    if (metrics_) metrics_->RecordApi(MillisecondsSince(started), response.status);
     return response;
+  }
+
+  // GET /admin/faults: the injections; POST: change one function's (Injections::Apply).
+  HttpResponse Admin(const HttpRequest& request) {
+    HttpResponse response;
+    if (request.method == "POST") {
+      if (std::string error = injections_.Apply(request.body); !error.empty()) {
+        response.status = 400;
+        response.body = "{\"error\":" + Quote(error) + "}";
+        return response;
+      }
+      std::printf("roentgen-demo: injections now %s\n", injections_.ToJson().c_str());
+      std::fflush(stdout);
+    } else if (request.method != "GET") {
+      response.status = 405;
+      response.body = "{\"error\":\"use GET or POST\"}";
+      return response;
+    }
+    response.body = injections_.ToJson();
+    return response;
+  }
+
+  static double MillisecondsSince(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+        .count();
+  }
+
+  // Starts an invocation of `function`: the injected delay (for inventory-manager only when
+  // the order's warehouse matches, if one is set), then whether the invocation faults; a fault
+  // is recorded on `segment` as an exception with HTTP 500 and answered in *response.
+  bool InjectFault(const std::string& function, sdk::Segment& segment, HttpResponse* response,
+                   const std::string& warehouse = "") {
+    Injection injection = injections_.Get(function);
+    if (injection.latency_ms > 0 && Chance(injection.latency_rate) &&
+        (injection.warehouse.empty() || injection.warehouse == warehouse)) {
+      Sleep(static_cast<int>(injection.latency_ms));
+    }
+    if (!Chance(injection.fault_rate)) return false;
+    segment.AddException(sdk::ExceptionInfo{.type = "InjectedFault",
+                                            .message = function + " failed (injected fault)"});
+    segment.SetHttpResponse(500);
+    response->status = 500;
+    response->body = "{\"error\":\"internal error\"}";
+    return true;
+  }
+
+  // Records a finished invocation of a function for the AWS/Lambda metrics.
+  void RecordInvocation(const std::string& function, std::chrono::steady_clock::time_point started,
+                        int status) {
+    if (metrics_) metrics_->RecordFunction(function, MillisecondsSince(started), status);
   }
 
   // order-processor: validate, PutItem on `orders`, inventory, notification.
   HttpResponse Process(const HttpRequest& request) {
+    auto started = std::chrono::steady_clock::now();
     std::optional<sdk::TraceHeader> upstream = Upstream(request);
     sdk::SegmentScope segment(*processor_recorder_, "", upstream ? &*upstream : nullptr);
     segment->SetHttpRequest("POST",
                             "http://127.0.0.1:" + std::to_string(processor_.port()) + "/invoke");
     segment->AddAnnotation("service", "order-processor");
-    segment->AddAnnotation("operation", "create_order");
+    bool get = JsonField(request.body, "action").value_or("") == "get";
+    segment->AddAnnotation("operation", get ? "get_order" : "create_order");
+    HttpResponse response;
+    if (!InjectFault("order-processor", segment.get(), &response)) {
+      response = get ? GetOrder(request, segment.get()) : CreateOrder(request, segment.get());
+    }
+    RecordInvocation("order-processor", started, response.status);
+    return response;
+  }
+
+  // order-processor's GetItem on `orders`.
+  HttpResponse GetOrder(const HttpRequest& request, sdk::Segment& segment) {
+    std::string order_id = JsonField(request.body, "orderId").value_or("");
+    segment.AddAnnotation("order_id", order_id);
+    std::optional<std::string> item;
+    {
+      sdk::SubsegmentScope get_item(*processor_recorder_, "dynamodb_get_item");
+      sdk::SubsegmentScope dynamodb(*processor_recorder_, "DynamoDB", "aws");
+      dynamodb->SetAws("operation", "GetItem");
+      dynamodb->SetAws("table_name", "orders");
+      dynamodb->SetAws("region", "us-east-1");
+      item = orders_.Get(order_id);
+      dynamodb->SetHttpResponse(200);
+    }
+    HttpResponse response;
+    if (!item) {
+      segment.SetHttpResponse(404);
+      response.status = 404;
+      response.body = "{\"error\":\"order not found\"}";
+      return response;
+    }
+    segment.SetHttpResponse(200);
+    response.body = *item;
+    return response;
+  }
+
+  // order-processor's create: validate, PutItem on `orders`, inventory, notification.
+  HttpResponse CreateOrder(const HttpRequest& request, sdk::Segment& segment_ref) {
+    sdk::Segment* segment = &segment_ref;
     HttpResponse response;
     std::optional<std::string> customer = JsonField(request.body, "customerId");
     std::optional<std::string> product = JsonField(request.body, "productId");
@@ -492,15 +1007,12 @@ class Demo {
       dynamodb->SetAws("operation", "PutItem");
       dynamodb->SetAws("table_name", "orders");
       dynamodb->SetAws("region", "us-east-1");
-      std::string item = "{\"orderId\":" + Quote(order_id) + ",\"customerId\":" + Quote(*customer) +
-                         ",\"productId\":" + Quote(*product) +
-                         ",\"quantity\":" + std::to_string(quantity) + ",\"status\":\"pending\"}";
-      {
-        std::lock_guard<std::mutex> lock(orders_mutex_);
-        orders_[order_id] = item;
+      if (orders_.Put(order_id, *customer, *product, quantity, "pending")) {
+        dynamodb->SetHttpResponse(200);
+      } else {
+        dynamodb->SetFault();
+        dynamodb->SetHttpResponse(500);
       }
-      Sleep(5);
-      dynamodb->SetHttpResponse(200);
     }
     std::string payload =
         "{\"orderId\":" + Quote(order_id) + ",\"customerId\":" + Quote(*customer) +
@@ -549,6 +1061,7 @@ class Demo {
 
   // inventory-manager: validation ~100 ms, update ~50 ms. quantity > 100 is throttled.
   HttpResponse Inventory(const HttpRequest& request) {
+    auto started = std::chrono::steady_clock::now();
     std::optional<sdk::TraceHeader> upstream = Upstream(request);
     sdk::SegmentScope segment(*inventory_recorder_, "", upstream ? &*upstream : nullptr);
     segment->SetHttpRequest("POST",
@@ -556,6 +1069,19 @@ class Demo {
     segment->AddAnnotation("service", "inventory-manager");
     segment->AddAnnotation("operation", "update_inventory");
     std::string product = JsonField(request.body, "productId").value_or("");
+    std::string warehouse = WarehouseOf(product);
+    segment->AddAnnotation("warehouse", warehouse);
+    HttpResponse response;
+    if (!InjectFault("inventory-manager", segment.get(), &response, warehouse)) {
+      response = UpdateInventory(request, segment.get(), product);
+    }
+    RecordInvocation("inventory-manager", started, response.status);
+    return response;
+  }
+
+  HttpResponse UpdateInventory(const HttpRequest& request, sdk::Segment& segment_ref,
+                               const std::string& product) {
+    sdk::Segment* segment = &segment_ref;
     int64_t quantity = std::atoll(JsonField(request.body, "quantity").value_or("1").c_str());
     HttpResponse response;
     {
@@ -587,12 +1113,23 @@ class Demo {
 
   // notification-service: ~50 ms; a productId starting with "fault" makes it fail.
   HttpResponse Notify(const HttpRequest& request) {
+    auto started = std::chrono::steady_clock::now();
     std::optional<sdk::TraceHeader> upstream = Upstream(request);
     sdk::SegmentScope segment(*notification_recorder_, "", upstream ? &*upstream : nullptr);
     segment->SetHttpRequest("POST",
                             "http://127.0.0.1:" + std::to_string(notification_.port()) + "/invoke");
     segment->AddAnnotation("service", "notification-service");
     segment->AddAnnotation("operation", "send_notification");
+    HttpResponse response;
+    if (!InjectFault("notification-service", segment.get(), &response)) {
+      response = SendNotification(request, segment.get());
+    }
+    RecordInvocation("notification-service", started, response.status);
+    return response;
+  }
+
+  HttpResponse SendNotification(const HttpRequest& request, sdk::Segment& segment_ref) {
+    sdk::Segment* segment = &segment_ref;
     HttpResponse response;
     Sleep(50);
     std::string product = JsonField(request.body, "productId").value_or("");
@@ -615,8 +1152,9 @@ class Demo {
   std::unique_ptr<sdk::Recorder> gateway_recorder_, processor_recorder_, inventory_recorder_,
       notification_recorder_;
   HttpServer gateway_, processor_, inventory_, notification_;
-  std::mutex orders_mutex_;
-  std::unordered_map<std::string, std::string> orders_;  // the `orders` table
+  OrdersTable orders_;
+  Injections injections_;
+  std::unique_ptr<CloudMetrics> metrics_;
 };
 
 // The i-th generated order: mostly valid; 4 % invalid (400), 2 % throttled by the inventory
@@ -632,7 +1170,14 @@ std::string GeneratedOrder(int64_t i) {
          ",\"quantity\":" + std::to_string(quantity) + "}";
 }
 
-void Traffic(uint16_t port, double rate, int64_t count) {
+// Sends one order to the gateway at host:port; returns the status (0: no answer).
+int SendOrder(const std::string& host, uint16_t port, const std::string& body,
+              std::string* trace_header = nullptr) {
+  return HttpSend("POST", host, port, "/prod/orders", body, {}, trace_header).first;
+}
+
+// Steady traffic: `rate` generated orders per second, `count` of them (-1: until stopped).
+void Traffic(const std::string& host, uint16_t port, double rate, int64_t count) {
   if (rate <= 0 || count == 0) return;
   auto interval = std::chrono::duration<double>(1.0 / rate);
   auto next = std::chrono::steady_clock::now();
@@ -640,7 +1185,7 @@ void Traffic(uint16_t port, double rate, int64_t count) {
   for (int64_t i = 0; !g_stop.load() && (count < 0 || i < count); ++i) {
     std::this_thread::sleep_until(next);
     next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(interval);
-    inflight.emplace_back([port, i] { HttpPost(port, "/prod/orders", GeneratedOrder(i), ""); });
+    inflight.emplace_back([host, port, i] { SendOrder(host, port, GeneratedOrder(i)); });
     if (inflight.size() >= 64) {
       for (auto& thread : inflight) thread.join();
       inflight.clear();
@@ -651,72 +1196,160 @@ void Traffic(uint16_t port, double rate, int64_t count) {
   std::fflush(stdout);
 }
 
-bool ParsePort(const std::string& address, std::string* host, uint16_t* port) {
-  size_t colon = address.rfind(':');
-  if (colon == std::string::npos) return false;
-  *host = address.substr(0, colon);
-  long value = std::strtol(address.c_str() + colon + 1, nullptr, 10);
-  if (value < 0 || value > 65535) return false;
-  *port = static_cast<uint16_t>(value);
-  return true;
+// The recipe's step 8: ten valid orders (customer-i, product-i, quantity i), then three
+// invalid ones ({"invalid": "data"}), `interval_ms` apart. Prints one line per request.
+// Returns the number of answers that differ from the expected 200 / 400.
+int RecipeTraffic(const std::string& host, uint16_t port, int interval_ms) {
+  int unexpected = 0;
+  for (int i = 1; i <= 13 && !g_stop.load(); ++i) {
+    bool valid = i <= 10;
+    std::string body = valid ? "{\"customerId\": \"customer-" + std::to_string(i) +
+                                   "\", \"productId\": \"product-" + std::to_string(i) +
+                                   "\", \"quantity\": " + std::to_string(i) + "}"
+                             : "{\"invalid\": \"data\"}";
+    std::string trace_header;
+    int status = SendOrder(host, port, body, &trace_header);
+    if (status != (valid ? 200 : 400)) ++unexpected;
+    std::printf("roentgen-demo: recipe order %d -> HTTP %d %s\n", i, status, trace_header.c_str());
+    std::fflush(stdout);
+    if (i < 13) Sleep(interval_ms);
+  }
+  std::printf("roentgen-demo: recipe traffic done (%d unexpected answers)\n", unexpected);
+  std::fflush(stdout);
+  return unexpected;
 }
 
 void Usage() {
-  std::fprintf(stderr,
-               "usage: roentgen demo [--daemon HOST:PORT] [--listen HOST:PORT] [--rate N] "
-               "[--count N] [--centralized-sampling]\n"
-               "  --daemon   X-Ray daemon address (default: AWS_XRAY_DAEMON_ADDRESS or "
-               "127.0.0.1:2000)\n"
-               "  --listen   the API gateway stage's address (default 127.0.0.1:8080)\n"
-               "  --rate     generated orders per second (default 5; 0: no traffic)\n"
-               "  --count    stop generating after N orders (default: never)\n");
+  std::fprintf(
+      stderr,
+      "usage: roentgen demo [OPTIONS]               run the services (and traffic)\n"
+      "       roentgen demo traffic [--target HOST:PORT] [--recipe | --rate N --count N]\n"
+      "  --daemon HOST:PORT      X-Ray daemon address (default: AWS_XRAY_DAEMON_ADDRESS or "
+      "127.0.0.1:2000)\n"
+      "  --listen HOST:PORT      the API gateway stage's address (default 127.0.0.1:8080)\n"
+      "  --rate N                generated orders per second (default 5; 0: no traffic)\n"
+      "  --count N               stop generating after N orders (default: never)\n"
+      "  --recipe                send the recipe's 10 valid and 3 invalid orders, 1 s apart\n"
+      "  --recipe-interval MS    the pause between recipe orders (default 1000)\n"
+      "  --orders-db PATH        the SQLite file of the orders table (default: in memory)\n"
+      "  --fault SERVICE=RATE    inject faults into a function from the start (0..1)\n"
+      "  --latency SERVICE=MS[@RATE]  inject latency into a function from the start\n"
+      "  --project-name NAME     prefix of the Lambda function names in metrics "
+      "(default xray-monitoring)\n"
+      "  --metrics-endpoint HOST:PORT  where PutMetricData goes (default: the daemon address)\n"
+      "  --metrics-interval S    seconds between metric batches (default 10)\n"
+      "  --no-metrics            publish no AWS/Lambda and AWS/ApiGateway metrics\n"
+      "  --centralized-sampling  sample with the server's rules instead of recording all\n"
+      "  --target HOST:PORT      (traffic) the gateway to send orders to (default "
+      "127.0.0.1:8080)\n");
+}
+
+// "--fault inventory-manager=0.3" / "--latency inventory-manager=800@0.5" as an
+// /admin/faults body; empty on a malformed value.
+std::string InjectionFlag(const std::string& flag, const std::string& value) {
+  size_t equals = value.find('=');
+  if (equals == std::string::npos || equals == 0) return "";
+  std::string service = value.substr(0, equals);
+  std::string setting = value.substr(equals + 1);
+  if (flag == "--fault") {
+    return "{\"service\":" + Quote(service) + ",\"fault_rate\":" + setting + "}";
+  }
+  size_t at = setting.find('@');
+  std::string body = "{\"service\":" + Quote(service) + ",\"latency_ms\":" + setting.substr(0, at);
+  if (at != std::string::npos) body += ",\"latency_rate\":" + setting.substr(at + 1);
+  return body + "}";
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   Options options;
-  for (int i = 1; i < argc; ++i) {
+  bool traffic_only = false;
+  std::string target = "127.0.0.1:8080";
+  int recipe_interval_ms = 1000;
+  int first = 1;
+  if (argc > 1 && std::string(argv[1]) == "traffic") {
+    traffic_only = true;
+    first = 2;
+  }
+  auto bad = [](const std::string& message) {
+    std::fprintf(stderr, "roentgen demo: %s\n", message.c_str());
+    Usage();
+    return 2;
+  };
+  for (int i = first; i < argc; ++i) {
     std::string arg = argv[i];
-    auto value = [&]() -> std::optional<std::string> {
-      if (i + 1 >= argc) return std::nullopt;
-      return std::string(argv[++i]);
-    };
     if (arg == "--help" || arg == "-h") {
       Usage();
       return 0;
-    } else if (arg == "--centralized-sampling") {
+    }
+    if (arg == "--centralized-sampling") {
       options.centralized_sampling = true;
-    } else if (arg == "--daemon" || arg == "--listen" || arg == "--rate" || arg == "--count") {
-      std::optional<std::string> v = value();
-      if (!v) {
-        Usage();
-        return 2;
-      }
-      if (arg == "--daemon") {
-        options.daemon = *v;
-      } else if (arg == "--listen") {
-        if (!ParsePort(*v, &options.listen_host, &options.listen_port)) {
-          Usage();
-          return 2;
-        }
-      } else if (arg == "--rate") {
-        options.rate = std::strtod(v->c_str(), nullptr);
-      } else {
-        options.count = std::strtoll(v->c_str(), nullptr, 10);
-      }
+      continue;
+    }
+    if (arg == "--recipe") {
+      options.recipe = true;
+      continue;
+    }
+    if (arg == "--no-metrics") {
+      options.publish_metrics = false;
+      continue;
+    }
+    static const char* const kWithValue[] = {
+        "--daemon",       "--listen",           "--rate",  "--count",   "--orders-db",
+        "--project-name", "--metrics-endpoint", "--fault", "--latency", "--metrics-interval",
+        "--target",       "--recipe-interval"};
+    bool known = false;
+    for (const char* name : kWithValue) known = known || arg == name;
+    if (!known) return bad("unknown argument " + arg);
+    if (i + 1 >= argc) return bad(arg + " needs a value");
+    std::string v = argv[++i];
+    if (arg == "--daemon") {
+      options.daemon = v;
+    } else if (arg == "--listen") {
+      if (!ParsePort(v, &options.listen_host, &options.listen_port)) return bad("bad --listen");
+    } else if (arg == "--rate") {
+      options.rate = std::strtod(v.c_str(), nullptr);
+    } else if (arg == "--count") {
+      options.count = std::strtoll(v.c_str(), nullptr, 10);
+    } else if (arg == "--orders-db") {
+      options.orders_db = v;
+    } else if (arg == "--project-name") {
+      options.project_name = v;
+    } else if (arg == "--metrics-endpoint") {
+      options.metrics_endpoint = v;
+    } else if (arg == "--metrics-interval") {
+      options.metrics_interval_seconds = std::max(1, std::atoi(v.c_str()));
+    } else if (arg == "--target") {
+      target = v;
+    } else if (arg == "--recipe-interval") {
+      recipe_interval_ms = std::max(0, std::atoi(v.c_str()));
     } else {
-      std::fprintf(stderr, "roentgen demo: unknown argument %s\n", arg.c_str());
-      Usage();
-      return 2;
+      std::string body = InjectionFlag(arg, v);
+      if (body.empty()) return bad("bad " + arg + " " + v);
+      options.initial_injections.push_back(body);
     }
   }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
+  if (traffic_only) {
+    std::string host;
+    uint16_t port = 0;
+    if (!ParsePort(target, &host, &port)) return bad("bad --target " + target);
+    if (options.recipe) return RecipeTraffic(host, port, recipe_interval_ms) == 0 ? 0 : 1;
+    Traffic(host, port, options.rate, options.count);
+    return 0;
+  }
   Demo demo(options);
   if (!demo.Start()) return 1;
-  std::thread traffic([&] { Traffic(demo.gateway_port(), options.rate, options.count); });
+  std::thread traffic([&] {
+    if (options.recipe) {
+      RecipeTraffic("127.0.0.1", demo.gateway_port(), recipe_interval_ms);
+    } else {
+      Traffic("127.0.0.1", demo.gateway_port(), options.rate, options.count);
+    }
+  });
   while (!g_stop.load()) Sleep(100);
   traffic.join();
   demo.Stop();

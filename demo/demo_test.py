@@ -9,10 +9,12 @@ with BatchGetTraces, GetTraceGraph and GetTraceSummaries.
 
 import http.client
 import json
+import shutil
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -45,11 +47,11 @@ def post_order(port, body):
 
 
 class DemoTest(harness.ServerTestCase):
-    def start_demo(self, server):
+    def start_demo(self, server, *extra):
         port = free_port()
         proc = subprocess.Popen(
             [DEMO, "--daemon", "127.0.0.1:%d" % server.udp_addr[1], "--listen",
-             "127.0.0.1:%d" % port, "--rate", "0"],
+             "127.0.0.1:%d" % port, "--rate", "0"] + list(extra),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             preexec_fn=harness._die_with_parent)
         self.addCleanup(proc.stdout.close)
@@ -58,7 +60,110 @@ class DemoTest(harness.ServerTestCase):
         line = proc.stdout.readline().decode()
         self.assertTrue(line.startswith("roentgen-demo: listening gateway=127.0.0.1:%d" % port),
                         line)
+        self.demo_proc = proc
         return port
+
+    def admin(self, port, body=None):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            if body is None:
+                conn.request("GET", "/admin/faults")
+            else:
+                conn.request("POST", "/admin/faults", body=json.dumps(body))
+            resp = conn.getresponse()
+            return resp.status, json.loads(resp.read() or b"null")
+        finally:
+            conn.close()
+
+    def get_order(self, port, order_id):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request("GET", "/prod/orders/" + order_id)
+            resp = conn.getresponse()
+            return resp.status, json.loads(resp.read() or b"null")
+        finally:
+            conn.close()
+
+    def test_injected_faults_have_the_function_as_root_cause(self):
+        server = self.start_server()
+        port = self.start_demo(server, "--no-metrics")
+        status, body = self.admin(port, {"service": "nope", "fault_rate": 0.5})
+        self.assertEqual(status, 400, body)
+        status, body = self.admin(port, {"service": "inventory-manager", "fault_rate": 2})
+        self.assertEqual(status, 400, body)
+        status, body = self.admin(port, {"service": "inventory-manager", "fault_rate": 1})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["inventory-manager"]["fault_rate"], 1)
+        self.assertEqual(self.admin(port)[1]["inventory-manager"]["fault_rate"], 1)
+        status, faulted = post_order(port, {"customerId": "c1", "productId": "p1", "quantity": 1})
+        self.assertEqual(status, 502)
+        self.assertEqual(self.admin(port, {"service": "inventory-manager",
+                                           "fault_rate": 0})[0], 200)
+        status, healthy = post_order(port, {"customerId": "c1", "productId": "p1", "quantity": 1})
+        self.assertEqual(status, 200)
+
+        # The faulted trace: inventory-manager recorded the exception, and X-Ray's fault root
+        # cause (the deepest faulting service) is inventory-manager.
+        docs = server.wait_for_documents(
+            [faulted, healthy], lambda d: len(harness.non_inferred(d.get(faulted, []))) >= 3,
+            timeout=20)
+        inventory = {d["name"]: d for d in docs[faulted]}["inventory-manager"]
+        self.assertTrue(inventory.get("fault"))
+        self.assertEqual(inventory["cause"]["exceptions"][0]["type"], "InjectedFault")
+        self.assertIn(inventory["annotations"]["warehouse"],
+                      {"us-east-1a", "us-east-1b", "eu-west-1a"})
+        deadline = time.monotonic() + 10
+        causes = []
+        while time.monotonic() < deadline and not causes:
+            status, _, body = server.post_json("/TraceSummaries", {
+                "StartTime": time.time() - 300, "EndTime": time.time() + 60,
+                "FilterExpression": 'fault = true'})
+            self.assertEqual(status, 200, body)
+            causes = [s.get("FaultRootCauses", []) for s in body["TraceSummaries"]
+                      if s["Id"] == faulted]
+            time.sleep(0.2)
+        self.assertTrue(causes, "the faulted trace is not found by fault = true")
+        deepest = {service["Name"] for cause in causes[0] for service in cause["Services"]
+                   if service["EntityPath"][-1]["Name"] == "inventory-manager"
+                   and service["EntityPath"][-1].get("Exceptions")}
+        self.assertEqual(deepest, {"inventory-manager"}, causes)
+
+    def test_orders_table_is_durable_and_readable(self):
+        server = self.start_server()
+        db_dir = tempfile.mkdtemp(prefix="roentgen-demo-")
+        self.addCleanup(shutil.rmtree, db_dir, True)
+        db = os.path.join(db_dir, "orders.sqlite")
+        port = self.start_demo(server, "--no-metrics", "--orders-db", db)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("POST", "/prod/orders",
+                     body=json.dumps({"customerId": "c7", "productId": "p7", "quantity": 3}))
+        created = json.loads(conn.getresponse().read())
+        conn.close()
+        order_id = created["orderId"]
+        status, item = self.get_order(port, order_id)
+        self.assertEqual(status, 200, item)
+        self.assertEqual((item["customerId"], item["productId"], item["quantity"]),
+                         ("c7", "p7", 3))
+        self.assertEqual(self.get_order(port, "ord-missing")[0], 404)
+        # A new demo process on the same file still has the order.
+        self.demo_proc.terminate()
+        self.demo_proc.wait(10)
+        port = self.start_demo(server, "--no-metrics", "--orders-db", db)
+        status, again = self.get_order(port, order_id)
+        self.assertEqual(status, 200)
+        self.assertEqual(again, item)
+
+    def test_recipe_traffic_sends_ten_valid_and_three_invalid_orders(self):
+        server = self.start_server()
+        port = self.start_demo(server, "--no-metrics")
+        out = subprocess.run([DEMO, "traffic", "--target", "127.0.0.1:%d" % port, "--recipe",
+                              "--recipe-interval", "0"], capture_output=True, text=True,
+                             timeout=60)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        lines = [l for l in out.stdout.splitlines() if "recipe order" in l]
+        self.assertEqual(len(lines), 13, out.stdout)
+        self.assertEqual(sum("HTTP 200" in l for l in lines[:10]), 10, out.stdout)
+        self.assertEqual(sum("HTTP 400" in l for l in lines[10:]), 3, out.stdout)
 
     def test_orders_make_the_recipe_traces(self):
         server = self.start_server()

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libsimdjson-dev libboost-dev librocksdb-dev libzstd-dev zlib1g-dev libfmt-dev libcli11-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
   # clang + its runtime for the ASan/UBSan build and libFuzzer; the real AWS clients for the
