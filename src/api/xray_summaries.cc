@@ -28,6 +28,7 @@
 #include "base/json_writer.h"
 #include "base/status_macros.h"
 #include "query/query.h"
+#include "search/search.h"
 
 namespace roentgen::api::internal {
 namespace {
@@ -153,63 +154,12 @@ Result<std::shared_ptr<SummarySnapshot>> BuildSnapshot(Call& call, const Summari
   }
   scan.kind = request.kind;
   scan.include_open = true;
-  scan.want_detail = filter.needs_detail();
   scan.traces_selected = &snapshot->traces_processed;
-  const query::ScanHints& hints = filter.hints();
-  if (hints.response_time || hints.duration || !hints.service_names.empty() ||
-      !hints.annotation_keys.empty() || hints.fault || hints.error || hints.throttle ||
-      hints.partial) {
-    scan.prefilter = [&hints](const model::TraceSummary& summary) {
-      auto flag_fails = [](const std::optional<bool>& wanted, bool have) {
-        return wanted && *wanted != have;
-      };
-      if (flag_fails(hints.fault, summary.has_fault) ||
-          flag_fails(hints.error, summary.has_error) ||
-          flag_fails(hints.throttle, summary.has_throttle) ||
-          flag_fails(hints.partial, summary.is_partial)) {
-        return false;
-      }
-      if (hints.response_time &&
-          (!summary.response_time || !hints.response_time->Contains(*summary.response_time))) {
-        return false;
-      }
-      if (hints.duration && !hints.duration->Contains(summary.duration)) return false;
-      for (const std::string& name : hints.service_names) {
-        if (std::none_of(summary.service_ids.begin(), summary.service_ids.end(),
-                         [&](const model::ServiceId& id) { return id.name == name; })) {
-          return false;
-        }
-      }
-      for (const std::string& key : hints.annotation_keys) {
-        if (std::none_of(summary.annotations.begin(), summary.annotations.end(),
-                         [&](const model::AnnotationSummary& a) { return a.key == key; })) {
-          return false;
-        }
-      }
-      return true;
-    };
-  }
-  // The same hints as block-column conditions: blocks that have the search columns are
-  // tested without decoding summaries, and an exact filter needs no summary at all.
-  store::ScanConditions conditions;
-  if (hints.response_time) {
-    conditions.response_time = store::ScanConditions::Range{
-        hints.response_time->min, hints.response_time->max, hints.response_time->min_inclusive,
-        hints.response_time->max_inclusive};
-  }
-  conditions.service_names = hints.service_names;
-  for (const auto& wanted : hints.annotation_equals) {
-    conditions.annotation_equals.emplace_back(wanted.key, wanted.value);
-  }
-  conditions.fault = hints.fault;
-  conditions.error = hints.error;
-  conditions.throttle = hints.throttle;
-  conditions.partial = hints.partial;
-  conditions.exact = hints.exact;
-  scan.conditions = &conditions;
-  scan.summary_optional = hints.exact;
+  // The filter's hints as a summary prefilter and block-column conditions: blocks with the
+  // search columns are tested without decoding summaries; an exact filter needs none.
+  search::ScanPlan plan(filter);
+  plan.ApplyTo(&scan);
   const size_t cap = call.services.options.max_summary_snapshot_traces;
-  static const model::TraceDetail kNoDetail;
   bool sample = request.sampling && request.sampling_strategy == "FixedRate";
   RG_RETURN_IF_ERROR(
       call.services.store->ScanSummaries(call.tenant, scan, [&](const store::SummaryRow& row) {
@@ -219,12 +169,8 @@ Result<std::shared_ptr<SummarySnapshot>> BuildSnapshot(Call& call, const Summari
         if (below && !NewerFirst(SnapshotEntry{below->id, below->sort_time, 0}, entry)) {
           return true;
         }
-        // A row without a summary matched the (exact) conditions on block columns. Otherwise
-        // the compiled filter decides; group.name / group.arn were expanded when compiling.
-        if (row.summary != nullptr &&
-            !filter.Matches(*row.summary, row.detail != nullptr ? *row.detail : kNoDetail)) {
-          return true;
-        }
+        // group.name / group.arn were expanded when compiling.
+        if (!plan.Matches(row)) return true;
         snapshot->entries.push_back(entry);
         // Keep memory bounded: past twice the cap, keep only the newest `cap`.
         if (snapshot->entries.size() >= 2 * cap) {
