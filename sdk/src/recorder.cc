@@ -821,6 +821,7 @@ std::unique_ptr<Recorder> Recorder::Create(RecorderOptions options) {
     sampler_options.daemon_host = core->daemon.tcp_host;
     sampler_options.daemon_port = core->daemon.tcp_port;
     sampler_options.clock = core->clock;
+    sampler_options.local_rules = std::move(options.local_sampling_rules);
     core->sampler = std::make_unique<CentralizedSampler>(std::move(sampler_options));
   }
   if (options.emitter != nullptr) {

@@ -9,9 +9,11 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <fstream>
 #include <limits>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "http_client.h"
@@ -62,6 +64,9 @@ struct RuleState {
   double quota_ttl = 0;
   PerSecond taken;
   PerSecond borrowed;
+  // Reporting: every `interval` seconds (SamplingTargets' Interval), next at `next_report`.
+  double interval = 0;  // 0: the sampler's targets_interval_s
+  double next_report = -std::numeric_limits<double>::infinity();
 };
 
 std::string MakeClientId() {
@@ -112,35 +117,130 @@ bool WildcardMatch(std::string_view pattern, std::string_view text) {
 }
 
 // ------------------------------------------------------------------------------------------
+// Local rules
+
+std::optional<LocalRules> ParseLocalRules(std::string_view json, std::string* error) {
+  auto fail = [&](std::string message) -> std::optional<LocalRules> {
+    if (error != nullptr) *error = "sampling rules: " + std::move(message);
+    return std::nullopt;
+  };
+  std::optional<Json> doc = Json::Parse(json);
+  if (!doc || !doc->is_object()) return fail("not a JSON object");
+  const Json* version = doc->Find("version");
+  if (version == nullptr || !version->is_number() ||
+      (version->AsInt() != 1 && version->AsInt() != 2)) {
+    return fail("\"version\" must be 1 or 2");
+  }
+  auto read_rule = [&](const Json& value, bool is_default, LocalRule* rule) -> bool {
+    if (!value.is_object()) return false;
+    auto text = [&](const char* key, std::string* out) {
+      const Json* v = value.Find(key);
+      if (v != nullptr && v->is_string()) *out = v->AsString();
+    };
+    const Json* target = value.Find("fixed_target");
+    const Json* rate = value.Find("rate");
+    if (target == nullptr || !target->is_number() || target->AsInt() < 0 || rate == nullptr ||
+        !rate->is_number() || rate->AsDouble() < 0 || rate->AsDouble() > 1) {
+      return false;
+    }
+    rule->fixed_target = target->AsInt();
+    rule->rate = rate->AsDouble();
+    if (is_default) return true;
+    text("description", &rule->description);
+    text("host", &rule->host);
+    text("service_name", &rule->service_name);
+    text("http_method", &rule->http_method);
+    text("url_path", &rule->url_path);
+    return true;
+  };
+  LocalRules rules;
+  const Json* fallback = doc->Find("default");
+  if (fallback == nullptr || !read_rule(*fallback, true, &rules.fallback)) {
+    return fail("\"default\" needs fixed_target (>= 0) and rate (0..1)");
+  }
+  if (const Json* list = doc->Find("rules"); list != nullptr) {
+    if (!list->is_array()) return fail("\"rules\" must be an array");
+    for (const Json& value : list->AsArray()) {
+      LocalRule rule;
+      if (!read_rule(value, false, &rule)) {
+        return fail("rule " + std::to_string(rules.rules.size() + 1) +
+                    " needs fixed_target (>= 0) and rate (0..1)");
+      }
+      rules.rules.push_back(std::move(rule));
+    }
+  }
+  return rules;
+}
+
+std::optional<LocalRules> LoadLocalRules(const std::string& path, std::string* error) {
+  std::ifstream file(path);
+  if (!file) {
+    if (error != nullptr) *error = "sampling rules: cannot read " + path;
+    return std::nullopt;
+  }
+  std::stringstream text;
+  text << file.rdbuf();
+  return ParseLocalRules(text.str(), error);
+}
+
+// ------------------------------------------------------------------------------------------
 // LocalSampler
 
 struct LocalSampler::State {
   const Clock* clock;
-  double rate;
+  LocalRules rules;
   std::mutex mu;
-  PerSecond reservoir;  // guarded by mu
-  std::mt19937_64 rng;  // guarded by mu
+  std::vector<PerSecond> reservoirs;  // guarded by mu; one per rule, then the default's
+  std::mt19937_64 rng;                // guarded by mu
 };
 
+namespace {
+LocalRules DefaultLocalRules(double rate) {
+  LocalRules rules;
+  rules.fallback.fixed_target = 1;
+  rules.fallback.rate = rate;
+  return rules;
+}
+}  // namespace
+
 LocalSampler::LocalSampler(const Clock* clock, double rate, uint64_t seed)
+    : LocalSampler(DefaultLocalRules(rate), clock, seed) {}
+
+LocalSampler::LocalSampler(LocalRules rules, const Clock* clock, uint64_t seed)
     : state_(new State{clock != nullptr ? clock : &SystemClock(),
-                       rate,
+                       std::move(rules),
                        {},
                        {},
-                       std::mt19937_64(SeedOrRandom(seed))}) {}
+                       std::mt19937_64(SeedOrRandom(seed))}) {
+  state_->reservoirs.resize(state_->rules.rules.size() + 1);
+}
 
 LocalSampler::~LocalSampler() = default;
 
-SamplingDecision LocalSampler::ShouldSample(const SamplingRequest&) {
+SamplingDecision LocalSampler::ShouldSample(const SamplingRequest& request) {
   int64_t now = static_cast<int64_t>(std::floor(state_->clock->Now()));
+  const LocalRules& rules = state_->rules;
+  size_t index = rules.rules.size();
+  for (size_t i = 0; i < rules.rules.size(); ++i) {
+    const LocalRule& rule = rules.rules[i];
+    if (WildcardMatch(rule.host, request.host) &&
+        WildcardMatch(rule.service_name, request.service_name) &&
+        WildcardMatch(rule.http_method, request.http_method) &&
+        WildcardMatch(rule.url_path, request.url_path)) {
+      index = i;
+      break;
+    }
+  }
+  const LocalRule& rule = index < rules.rules.size() ? rules.rules[index] : rules.fallback;
   std::lock_guard lock(state_->mu);
-  state_->reservoir.Roll(now);
-  if (state_->reservoir.used < 1) {
-    ++state_->reservoir.used;
+  PerSecond& reservoir = state_->reservoirs[index];
+  reservoir.Roll(now);
+  if (reservoir.used < rule.fixed_target) {
+    ++reservoir.used;
     return {true, ""};
   }
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
-  return {uniform(state_->rng) < state_->rate, ""};
+  return {rule.rate > 0 && uniform(state_->rng) < rule.rate, ""};
 }
 
 // ------------------------------------------------------------------------------------------
@@ -165,7 +265,9 @@ CentralizedSampler::CentralizedSampler(Options options)
       client_id_(MakeClientId()),
       state_(new State()) {
   state_->rng.seed(SeedOrRandom(options_.seed));
-  state_->local = std::make_unique<LocalSampler>(clock_, 0.05, options_.seed);
+  state_->local = options_.local_rules
+                      ? std::make_unique<LocalSampler>(*options_.local_rules, clock_, options_.seed)
+                      : std::make_unique<LocalSampler>(clock_, 0.05, options_.seed);
   if (options_.start_poller) {
     state_->poller = std::thread([this] { PollLoop(); });
   }
@@ -311,6 +413,10 @@ bool CentralizedSampler::ApplyTargetsResponse(std::string_view body, bool* refre
         } else if (ttl != nullptr && ttl->is_number()) {
           rs.quota_ttl = ttl->AsDouble();
         }
+        if (const Json* interval = target.Find("Interval");
+            interval != nullptr && interval->is_number() && interval->AsDouble() >= 1) {
+          rs.interval = std::min(interval->AsDouble(), 3600.0);
+        }
       }
     }
   }
@@ -323,11 +429,13 @@ bool CentralizedSampler::ApplyTargetsResponse(std::string_view body, bool* refre
 }
 
 std::string CentralizedSampler::TakeTargetsRequest() {
-  int64_t timestamp = static_cast<int64_t>(std::floor(clock_->Now()));
+  double now = clock_->Now();
+  int64_t timestamp = static_cast<int64_t>(std::floor(now));
   std::string body;
   std::lock_guard lock(state_->mu);
   for (RuleState& rs : state_->rules) {
-    if (rs.request_count == 0) continue;
+    if (rs.request_count == 0 || now < rs.next_report) continue;
+    rs.next_report = now + (rs.interval > 0 ? rs.interval : options_.targets_interval_s);
     body += body.empty() ? "{\"SamplingStatisticsDocuments\":[" : ",";
     body += "{\"RuleName\":";
     internal::AppendQuoted(body, rs.rule.name);
@@ -341,6 +449,16 @@ std::string CentralizedSampler::TakeTargetsRequest() {
   }
   if (!body.empty()) body += "]}";
   return body;
+}
+
+double CentralizedSampler::SecondsUntilNextReport() const {
+  double now = clock_->Now();
+  double wait = options_.targets_interval_s;
+  std::lock_guard lock(state_->mu);
+  for (const RuleState& rs : state_->rules) {
+    if (rs.request_count > 0) wait = std::min(wait, std::max(0.0, rs.next_report - now));
+  }
+  return wait;
 }
 
 std::vector<SamplingStatistics> CentralizedSampler::Statistics() const {
@@ -384,8 +502,10 @@ void CentralizedSampler::PollLoop() {
                                request, options_.http_timeout_s);
         if (body) (void)ApplyTargetsResponse(*body, &refresh);
       }
+      // The earliest rule due (per-rule Interval), but at least a second from now.
+      double wait = std::max(1.0, SecondsUntilNextReport());
       lock.lock();
-      next_targets = Steady::now() + seconds(options_.targets_interval_s);
+      next_targets = Steady::now() + seconds(wait);
       if (refresh) next_rules = Steady::now();
       continue;
     }

@@ -193,6 +193,93 @@ TEST(CentralizedSampler, TargetsRequestHasTheNodeShape) {
   EXPECT_EQ(sampler.TakeTargetsRequest(), "");  // counters were reset
 }
 
+TEST(CentralizedSampler, ReportsEachRuleAtItsTargetsInterval) {
+  FakeClock clock(6000.0);
+  CentralizedSampler sampler(Offline(&clock));
+  ASSERT_TRUE(sampler.ApplyRulesResponse(
+      Rules(Rule("slow", 1, 0.0, 0, "slow-svc") + "," + Rule("fast", 2, 0.0, 0, "fast-svc"))));
+  ASSERT_TRUE(sampler.ApplyTargetsResponse(
+      "{\"SamplingTargetDocuments\":[{\"RuleName\":\"slow\",\"FixedRate\":0.0,"
+      "\"Interval\":30},{\"RuleName\":\"fast\",\"FixedRate\":0.0,\"Interval\":5}]}"));
+  SamplingRequest slow{.service_name = "slow-svc"};
+  SamplingRequest fast{.service_name = "fast-svc"};
+  (void)CountSampled(sampler, 3, slow);
+  (void)CountSampled(sampler, 2, fast);
+  std::string first = sampler.TakeTargetsRequest();
+  EXPECT_NE(first.find("\"RuleName\":\"slow\""), std::string::npos) << first;
+  EXPECT_NE(first.find("\"RuleName\":\"fast\""), std::string::npos) << first;
+  // Five seconds on, only the rule with Interval 5 is due again.
+  (void)CountSampled(sampler, 1, slow);
+  (void)CountSampled(sampler, 1, fast);
+  EXPECT_DOUBLE_EQ(sampler.SecondsUntilNextReport(), 5);
+  clock.Advance(5);
+  std::string second = sampler.TakeTargetsRequest();
+  EXPECT_EQ(second.find("\"RuleName\":\"slow\""), std::string::npos) << second;
+  EXPECT_NE(second.find("\"RuleName\":\"fast\",\"ClientID\""), std::string::npos) << second;
+  // slow is due in 25 s, but the poller never sleeps longer than targets_interval_s.
+  EXPECT_DOUBLE_EQ(sampler.SecondsUntilNextReport(), 10);
+  // At 30 s the slow rule reports what it kept counting meanwhile.
+  clock.Advance(25);
+  std::string third = sampler.TakeTargetsRequest();
+  EXPECT_NE(third.find("\"RuleName\":\"slow\""), std::string::npos) << third;
+  EXPECT_NE(third.find("\"RequestCount\":1,"), std::string::npos) << third;
+}
+
+TEST(LocalRules, ParsesVersionTwoAndOneAndRejectsBadDocuments) {
+  std::string error;
+  auto rules = ParseLocalRules(R"({"version": 2, "rules": [
+      {"description": "moves", "host": "*", "http_method": "POST", "url_path": "/api/move/*",
+       "fixed_target": 0, "rate": 0.0},
+      {"description": "health", "host": "*", "http_method": "*", "url_path": "/healthz",
+       "fixed_target": 0, "rate": 1}],
+    "default": {"fixed_target": 2, "rate": 0.0}})",
+                               &error);
+  ASSERT_TRUE(rules.has_value()) << error;
+  ASSERT_EQ(rules->rules.size(), 2u);
+  EXPECT_EQ(rules->rules[0].url_path, "/api/move/*");
+  EXPECT_EQ(rules->fallback.fixed_target, 2);
+  auto v1 = ParseLocalRules(R"({"version": 1, "rules": [{"service_name": "orders",
+      "http_method": "*", "url_path": "*", "fixed_target": 1, "rate": 0.5}],
+      "default": {"fixed_target": 1, "rate": 0.05}})");
+  ASSERT_TRUE(v1.has_value());
+  EXPECT_EQ(v1->rules[0].service_name, "orders");
+  for (const char* bad :
+       {R"({"version": 3, "default": {"fixed_target": 1, "rate": 0.1}})", R"({"version": 2})",
+        R"({"version": 2, "default": {"fixed_target": 1, "rate": 1.5}})",
+        R"({"version": 2, "default": {"fixed_target": 1, "rate": 0.1},
+                              "rules": [{"url_path": "/x", "rate": 0.1}]})",
+        "[]", "{"}) {
+    EXPECT_FALSE(ParseLocalRules(bad, &error).has_value()) << bad;
+    EXPECT_EQ(error.rfind("sampling rules: ", 0), 0u) << error;
+  }
+  EXPECT_FALSE(LoadLocalRules("/nonexistent/rules.json", &error).has_value());
+}
+
+TEST(LocalRules, FirstMatchingRuleDecidesWithItsOwnReservoir) {
+  FakeClock clock(7000.0);
+  auto rules = ParseLocalRules(R"({"version": 2, "rules": [
+      {"host": "*", "http_method": "POST", "url_path": "/api/move/*", "fixed_target": 0,
+       "rate": 0.0},
+      {"host": "*", "http_method": "*", "url_path": "/healthz", "fixed_target": 0, "rate": 1}],
+    "default": {"fixed_target": 2, "rate": 0.0}})");
+  ASSERT_TRUE(rules.has_value());
+  LocalSampler sampler(*rules, &clock, 9);
+  SamplingRequest move{.http_method = "POST", .url_path = "/api/move/up"};
+  SamplingRequest health{.http_method = "GET", .url_path = "/healthz"};
+  SamplingRequest other{.http_method = "GET", .url_path = "/orders"};
+  EXPECT_EQ(CountSampled(sampler, 50, move), 0);
+  EXPECT_EQ(CountSampled(sampler, 50, health), 50);
+  EXPECT_EQ(CountSampled(sampler, 50, other), 2);  // the default's 2 per second
+  clock.Advance(1);
+  EXPECT_EQ(CountSampled(sampler, 50, other), 2);
+  // A centralized sampler without rules falls back to the same local rules.
+  CentralizedSampler::Options options = Offline(&clock);
+  options.local_rules = rules;
+  CentralizedSampler centralized(options);
+  EXPECT_EQ(CountSampled(centralized, 50, move), 0);
+  EXPECT_EQ(CountSampled(centralized, 50, health), 50);
+}
+
 // A one-connection-at-a-time fake daemon that records requests and answers from a script.
 class FakeDaemon {
  public:

@@ -194,6 +194,9 @@ struct RecorderOptions {
   std::string origin{};           // origin on every segment
   // nullptr: centralized sampling against the daemon address.
   std::unique_ptr<Sampler> sampler{};
+  // With the default sampler: the local rules used until (and whenever) centralized rules are
+  // unavailable, instead of 1/s then 5 % (LocalRules; e.g. LoadLocalRules(path)).
+  std::optional<LocalRules> local_sampling_rules{};
   // nullptr: UDP to the daemon address.
   std::unique_ptr<Emitter> emitter{};
   const Clock* clock = nullptr;  // nullptr: SystemClock(); must outlive the recorder

@@ -71,13 +71,40 @@ struct SamplingStatistics {
 // Case-insensitive, anchored wildcard match: `*` any run, `?` one character. Linear time.
 bool WildcardMatch(std::string_view pattern, std::string_view text);
 
+// Local sampling rules, the X-Ray SDKs' JSON file format (version 1 or 2):
+//   {"version": 2,
+//    "rules": [{"description": "...", "host": "*", "http_method": "GET",
+//               "url_path": "/api/*", "fixed_target": 1, "rate": 0.05}, ...],
+//    "default": {"fixed_target": 1, "rate": 0.1}}
+// Version 1 rules name `service_name` instead of `host`. Rules are tried in order; the first
+// match decides: up to `fixed_target` requests per second, then `rate` of the rest.
+struct LocalRule {
+  std::string description{};
+  std::string host = "*";
+  std::string service_name = "*";  // version 1
+  std::string http_method = "*";
+  std::string url_path = "*";
+  int64_t fixed_target = 1;
+  double rate = 0.05;
+};
+struct LocalRules {
+  std::vector<LocalRule> rules{};
+  LocalRule fallback{};  // "default"
+};
+// Parses a rules document; nullopt with *error set (if given) naming the problem.
+std::optional<LocalRules> ParseLocalRules(std::string_view json, std::string* error = nullptr);
+// Reads and parses a rules file.
+std::optional<LocalRules> LoadLocalRules(const std::string& path, std::string* error = nullptr);
+
 // Centralized sampler. Thread-safe. Per matched rule and request (§6.3):
 //   1. RequestCount++;
 //   2. with a quota from SamplingTargets that has not expired: take up to `quota` per second;
 //   3. without one: borrow 1 per second if the rule's ReservoirSize > 0 (BorrowCount++);
 //   4. otherwise sample with probability FixedRate (SampledCount++ when sampled).
 // Without usable rules (none fetched, or the last successful fetch is older than an hour) it
-// applies the local rule: 1 per second, then 5 %.
+// applies the local rules (Options::local_rules; by default 1 per second, then 5 %).
+// Statistics of a rule are reported every `Interval` seconds that SamplingTargets gave for it
+// (Options::targets_interval_s until it gives one).
 class CentralizedSampler final : public Sampler {
  public:
   struct Options {
@@ -89,6 +116,7 @@ class CentralizedSampler final : public Sampler {
     double targets_interval_s = 10;
     double http_timeout_s = 2;
     uint64_t seed = 0;  // 0 = random; otherwise a deterministic fixed-rate stream
+    std::optional<LocalRules> local_rules{};  // the fallback; unset: 1/s then 5 %
   };
 
   explicit CentralizedSampler(Options options);
@@ -108,8 +136,11 @@ class CentralizedSampler final : public Sampler {
   // is newer than the last rules fetch.
   bool ApplyTargetsResponse(std::string_view body, bool* refresh_rules = nullptr);
   // The body of the next SamplingTargets request: one document per rule with requests since
-  // the last report; counters are reset. Empty string when there is nothing to report.
+  // the last report whose reporting interval has passed; their counters are reset. Empty
+  // string when there is nothing to report.
   std::string TakeTargetsRequest();
+  // Seconds until the next rule is due for a report (at most targets_interval_s).
+  double SecondsUntilNextReport() const;
 
   // Counters since the last report, without resetting them.
   std::vector<SamplingStatistics> Statistics() const;
@@ -129,10 +160,12 @@ class CentralizedSampler final : public Sampler {
   std::unique_ptr<State> state_;
 };
 
-// The local fallback alone: 1 request per second, then `rate` of the rest. Thread-safe.
+// Local rules alone (no daemon): by default 1 request per second, then `rate` of the rest.
+// Thread-safe.
 class LocalSampler final : public Sampler {
  public:
   explicit LocalSampler(const Clock* clock = nullptr, double rate = 0.05, uint64_t seed = 0);
+  LocalSampler(LocalRules rules, const Clock* clock = nullptr, uint64_t seed = 0);
   ~LocalSampler() override;
   SamplingDecision ShouldSample(const SamplingRequest& request) override;
 
