@@ -150,13 +150,21 @@ groups::GroupRegistry* Registry(Call& call) {
   return call.services.groups;
 }
 
+// The start of every group operation: the registry (503 without one) and the request body
+// (400 when it is not a JSON object). The registry is null when an answer was sent.
+std::pair<groups::GroupRegistry*, std::optional<parse::JsonValue>> Begin(Call& call) {
+  groups::GroupRegistry* registry = Registry(call);
+  if (registry == nullptr) return {nullptr, std::nullopt};
+  std::optional<parse::JsonValue> body = ParseBodyObject(call);
+  if (!body) return {nullptr, std::nullopt};
+  return {registry, std::move(body)};
+}
+
 }  // namespace
 
 void CreateGroup(Call call) {
-  groups::GroupRegistry* registry = Registry(call);
+  auto [registry, body] = Begin(call);
   if (registry == nullptr) return;
-  auto body = ParseBodyObject(call);
-  if (!body) return;
   std::optional<std::string> name;
   std::optional<std::string> filter;
   std::optional<bool> insights;
@@ -181,10 +189,8 @@ void CreateGroup(Call call) {
 }
 
 void GetGroup(Call call) {
-  groups::GroupRegistry* registry = Registry(call);
+  auto [registry, body] = Begin(call);
   if (registry == nullptr) return;
-  auto body = ParseBodyObject(call);
-  if (!body) return;
   groups::GroupSelector selector;
   if (!ReadSelector(call, *body, &selector)) return;
   auto group = registry->Get(call.tenant, selector);
@@ -193,10 +199,8 @@ void GetGroup(Call call) {
 }
 
 void GetGroups(Call call) {
-  groups::GroupRegistry* registry = Registry(call);
+  auto [registry, body] = Begin(call);
   if (registry == nullptr) return;
-  auto body = ParseBodyObject(call);
-  if (!body) return;
   std::optional<std::string> token;
   if (!ReadString(call, *body, "NextToken", &token)) return;
   auto page = registry->List(call.tenant, token.value_or(""));
@@ -216,10 +220,8 @@ void GetGroups(Call call) {
 }
 
 void UpdateGroup(Call call) {
-  groups::GroupRegistry* registry = Registry(call);
+  auto [registry, body] = Begin(call);
   if (registry == nullptr) return;
-  auto body = ParseBodyObject(call);
-  if (!body) return;
   groups::GroupSelector selector;
   groups::UpdateGroupRequest request;
   if (!ReadSelector(call, *body, &selector) ||
@@ -233,10 +235,8 @@ void UpdateGroup(Call call) {
 }
 
 void DeleteGroup(Call call) {
-  groups::GroupRegistry* registry = Registry(call);
+  auto [registry, body] = Begin(call);
   if (registry == nullptr) return;
-  auto body = ParseBodyObject(call);
-  if (!body) return;
   groups::GroupSelector selector;
   if (!ReadSelector(call, *body, &selector)) return;
   Status status = registry->Delete(call.tenant, selector);
@@ -261,10 +261,8 @@ bool ReadResourceArn(Call& call, const parse::JsonValue& body, std::string* arn)
 }  // namespace
 
 void TagResource(Call call) {
-  groups::GroupRegistry* registry = Registry(call);
+  auto [registry, body] = Begin(call);
   if (registry == nullptr) return;
-  auto body = ParseBodyObject(call);
-  if (!body) return;
   std::string arn;
   std::vector<groups::Tag> tags;
   if (!ReadResourceArn(call, *body, &arn) || !ReadTags(call, *body, &tags)) return;
@@ -274,10 +272,8 @@ void TagResource(Call call) {
 }
 
 void UntagResource(Call call) {
-  groups::GroupRegistry* registry = Registry(call);
+  auto [registry, body] = Begin(call);
   if (registry == nullptr) return;
-  auto body = ParseBodyObject(call);
-  if (!body) return;
   std::string arn;
   if (!ReadResourceArn(call, *body, &arn)) return;
   std::vector<std::string> keys;
@@ -297,10 +293,8 @@ void UntagResource(Call call) {
 }
 
 void ListTagsForResource(Call call) {
-  groups::GroupRegistry* registry = Registry(call);
+  auto [registry, body] = Begin(call);
   if (registry == nullptr) return;
-  auto body = ParseBodyObject(call);
-  if (!body) return;
   std::string arn;
   if (!ReadResourceArn(call, *body, &arn)) return;
   auto tags = registry->ListTags(call.tenant, arn);

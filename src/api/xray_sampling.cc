@@ -247,7 +247,12 @@ void CreateSamplingRule(Call call) {
   RespondRecord(call, *created);
 }
 
-void GetSamplingRules(Call call) {
+namespace {
+
+// The shape both paged sampling listings share: a NextToken in; one array and NextToken out.
+// `list(registry, token)` reads the page; `write_items(out, page)` writes the array's items.
+template <typename ListFn, typename WriteFn>
+void RespondPage(Call& call, ListFn list, std::string_view array_key, WriteFn write_items) {
   sampling::SamplingRegistry* registry = Registry(call);
   if (registry == nullptr) return;
   std::optional<parse::JsonValue> body = ParseBodyObject(call);
@@ -255,16 +260,16 @@ void GetSamplingRules(Call call) {
   Reader reader{call};
   std::optional<std::string> token = NextToken(reader, *body);
   if (!token) return;
-  Result<sampling::RulePage> page = registry->List(call.tenant, *token);
+  auto page = list(*registry, *token);
   if (!page.ok()) {
     RespondError(call, page.error());
     return;
   }
   JsonWriter out;
   out.BeginObject();
-  out.Key("SamplingRuleRecords");
+  out.Key(array_key);
   out.BeginArray();
-  for (const sampling::SamplingRule& rule : page->rules) WriteRecord(out, rule);
+  write_items(out, *page);
   out.EndArray();
   if (!page->next_token.empty()) {
     out.Key("NextToken");
@@ -272,6 +277,20 @@ void GetSamplingRules(Call call) {
   }
   out.EndObject();
   call.respond(RestJsonOk(out.Release(), call.request_id));
+}
+
+}  // namespace
+
+void GetSamplingRules(Call call) {
+  RespondPage(
+      call,
+      [&call](sampling::SamplingRegistry& registry, const std::string& token) {
+        return registry.List(call.tenant, token);
+      },
+      "SamplingRuleRecords",
+      [](JsonWriter& out, const sampling::RulePage& page) {
+        for (const sampling::SamplingRule& rule : page.rules) WriteRecord(out, rule);
+      });
 }
 
 void UpdateSamplingRule(Call call) {
@@ -396,43 +415,28 @@ void GetSamplingTargets(Call call) {
 }
 
 void GetSamplingStatisticSummaries(Call call) {
-  sampling::SamplingRegistry* registry = Registry(call);
-  if (registry == nullptr) return;
-  std::optional<parse::JsonValue> body = ParseBodyObject(call);
-  if (!body) return;
-  Reader reader{call};
-  std::optional<std::string> token = NextToken(reader, *body);
-  if (!token) return;
-  Result<sampling::SummaryPage> page = registry->StatisticSummaries(call.tenant, *token);
-  if (!page.ok()) {
-    RespondError(call, page.error());
-    return;
-  }
-  JsonWriter out;
-  out.BeginObject();
-  out.Key("SamplingStatisticSummaries");
-  out.BeginArray();
-  for (const sampling::StatisticSummary& summary : page->summaries) {
-    out.BeginObject();
-    out.Key("RuleName");
-    out.String(summary.rule_name);
-    out.Key("Timestamp");
-    out.Int(summary.timestamp);
-    out.Key("RequestCount");
-    out.Int(summary.request_count);
-    out.Key("BorrowCount");
-    out.Int(summary.borrow_count);
-    out.Key("SampledCount");
-    out.Int(summary.sampled_count);
-    out.EndObject();
-  }
-  out.EndArray();
-  if (!page->next_token.empty()) {
-    out.Key("NextToken");
-    out.String(page->next_token);
-  }
-  out.EndObject();
-  call.respond(RestJsonOk(out.Release(), call.request_id));
+  RespondPage(
+      call,
+      [&call](sampling::SamplingRegistry& registry, const std::string& token) {
+        return registry.StatisticSummaries(call.tenant, token);
+      },
+      "SamplingStatisticSummaries",
+      [](JsonWriter& out, const sampling::SummaryPage& page) {
+        for (const sampling::StatisticSummary& summary : page.summaries) {
+          out.BeginObject();
+          out.Key("RuleName");
+          out.String(summary.rule_name);
+          out.Key("Timestamp");
+          out.Int(summary.timestamp);
+          out.Key("RequestCount");
+          out.Int(summary.request_count);
+          out.Key("BorrowCount");
+          out.Int(summary.borrow_count);
+          out.Key("SampledCount");
+          out.Int(summary.sampled_count);
+          out.EndObject();
+        }
+      });
 }
 
 }  // namespace roentgen::api::internal
