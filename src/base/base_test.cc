@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "base/coding.h"
 #include "base/crc32c.h"
 #include "base/json_writer.h"
+#include "base/periodic_thread.h"
 #include "base/result.h"
 #include "base/stats.h"
 #include "base/status_macros.h"
@@ -95,6 +100,27 @@ TEST(StatsRegistryTest, RendersPrometheusText) {
   EXPECT_NE(text.find("rg_dropped_total{reason=\"bad_json\"} 2\n"), std::string::npos);
   EXPECT_NE(text.find("rg_queue_depth 7\n"), std::string::npos);
   EXPECT_EQ(stats.CounterValue("rg_dropped_total", "reason=\"too_large\""), 1u);
+}
+
+TEST(PeriodicThreadTest, TicksUntilStoppedAndStopsWithoutWaitingForTheInterval) {
+  std::atomic<int> ticks{0};
+  PeriodicThread job;
+  job.Start(std::chrono::milliseconds(1), [&ticks] { ticks.fetch_add(1); });
+  while (ticks.load() < 3) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  job.Stop();
+  int after_stop = ticks.load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(ticks.load(), after_stop);  // no tick after Stop returned
+
+  // An hour-long interval: kImmediately ticks once at once, and Stop does not wait the hour.
+  std::atomic<int> hourly{0};
+  job.Start(
+      std::chrono::hours(1), [&hourly] { hourly.fetch_add(1); },
+      PeriodicThread::FirstTick::kImmediately);
+  while (hourly.load() < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  job.Stop();
+  EXPECT_EQ(hourly.load(), 1);
+  job.Stop();  // idempotent
 }
 
 }  // namespace

@@ -6,6 +6,26 @@
 #include <set>
 
 namespace roentgen::model {
+
+void WriteServiceIdJson(const ServiceId& id, JsonWriter* out) {
+  out->BeginObject();
+  out->Key("Name");
+  out->String(id.name);
+  out->Key("Names");
+  out->BeginArray();
+  out->String(id.name);
+  out->EndArray();
+  if (!id.account_id.empty()) {
+    out->Key("AccountId");
+    out->String(id.account_id);
+  }
+  if (!id.type.empty()) {
+    out->Key("Type");
+    out->String(id.type);
+  }
+  out->EndObject();
+}
+
 namespace {
 
 ServiceId ServiceOf(const SegmentDocument& doc) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "base/json_writer.h"
 #include "model/segment.h"
 #include "model/trace_id.h"
 
@@ -23,6 +24,10 @@ struct ServiceId {
   auto operator<=>(const ServiceId&) const = default;
   bool operator==(const ServiceId&) const = default;
 };
+
+// Writes `id` as X-Ray's ServiceId object: {"Name", "Names": [name], "AccountId"?, "Type"?}
+// (summaries, insights and their notifications share this shape).
+void WriteServiceIdJson(const ServiceId& id, JsonWriter* out);
 
 struct AnnotationValueWithServices {
   AnnotationValue value;
