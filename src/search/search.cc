@@ -82,12 +82,4 @@ bool ScanPlan::Matches(const store::SummaryRow& row) const {
   return filter_.Matches(*row.summary, row.detail != nullptr ? *row.detail : kNoDetail);
 }
 
-Status ScanMatching(store::Store& store, const model::TenantId& tenant, const query::Filter& filter,
-                    store::ScanRequest scan, const store::SummaryVisitor& visit) {
-  ScanPlan plan(filter);
-  plan.ApplyTo(&scan);
-  return store.ScanSummaries(
-      tenant, scan, [&](const store::SummaryRow& row) { return !plan.Matches(row) || visit(row); });
-}
-
 }  // namespace roentgen::search

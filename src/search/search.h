@@ -36,10 +36,4 @@ class ScanPlan {
   std::function<bool(const model::TraceSummary&)> prefilter_;
 };
 
-// Visits every row of `tenant` that `scan` selects and `filter` matches. `scan`'s filter
-// fields are overwritten (see ScanPlan::ApplyTo); its range, kind, include_open and
-// traces_selected are kept.
-Status ScanMatching(store::Store& store, const model::TenantId& tenant, const query::Filter& filter,
-                    store::ScanRequest scan, const store::SummaryVisitor& visit);
-
 }  // namespace roentgen::search
