@@ -9,6 +9,7 @@
 //   console              GET /console/ (GET / redirects there)
 //   operational          GET /healthz, GET /metrics
 
+#include "api/console_files.h"
 #include "api/errors.h"
 #include "api/internal/context.h"
 #include "base/logging.h"
@@ -51,6 +52,10 @@ constexpr Operation kXRayOperations[] = {
     {"/TraceGraph", "GetTraceGraph", &internal::GetTraceGraph},
     {"/TimeSeriesServiceStatistics", "GetTimeSeriesServiceStatistics",
      &internal::GetTimeSeriesServiceStatistics},
+    {"/InsightSummaries", "GetInsightSummaries", &internal::GetInsightSummaries},
+    {"/Insight", "GetInsight", &internal::GetInsight},
+    {"/InsightEvents", "GetInsightEvents", &internal::GetInsightEvents},
+    {"/InsightImpactGraph", "GetInsightImpactGraph", &internal::GetInsightImpactGraph},
 };
 
 http::Response TextResponse(int status, std::string content_type, std::string body) {
@@ -78,8 +83,14 @@ ApiRouter::ApiRouter(ApiOptions options, const ApiDependencies& dependencies)
   s.groups = dependencies.groups;
   s.sampling = dependencies.sampling;
   s.graph = dependencies.graph;
+  s.insights = dependencies.insights;
   s.resolve_group_id = dependencies.resolve_group_id;
   s.group_version = dependencies.group_version;
+  s.metrics = dependencies.metrics;
+  s.alarms = dependencies.alarms;
+  s.region = dependencies.region;
+  s.analysis_rules = dependencies.analysis_rules;
+  s.traces_scanned = dependencies.traces_scanned;
   // With a group registry, the service map resolves groups and their versions through it.
   if (s.groups != nullptr && !s.resolve_group_id) {
     s.resolve_group_id = [groups = s.groups](const model::TenantId& tenant, std::string_view name,
@@ -154,8 +165,24 @@ void ApiRouter::Handle(http::Request&& request, http::Responder respond) {
       respond(std::move(response));
       return;
     }
+    if (IsConsolePath(path)) {
+      respond(ServeConsoleFile(impl_->services.options.console_dir, path));
+      return;
+    }
+  }
+  if (internal::IsAnalysisRulesPath(path)) {
+    Call call{impl_->services, std::move(request), std::move(respond), NewRequestId(),
+              impl_->services.options.default_tenant};
+    internal::AnalysisRules(std::move(call));
+    return;
   }
   if (request.method == "POST") {
+    if (path == "/" && internal::IsCloudWatchRequest(request)) {
+      Call call{impl_->services, std::move(request), std::move(respond), NewRequestId(),
+                impl_->services.options.default_tenant};
+      internal::CloudWatch(std::move(call));
+      return;
+    }
     for (const Operation& operation : kXRayOperations) {
       if (operation.path != path) continue;
       Call call{impl_->services, std::move(request), std::move(respond), NewRequestId(),

@@ -11,11 +11,15 @@
 #include <string>
 #include <string_view>
 
+#include "analysis/analysis.h"
 #include "base/clock.h"
 #include "base/stats.h"
 #include "graph/graph.h"
 #include "groups/groups.h"
 #include "http/http.h"
+#include "insights/insights.h"
+#include "metrics/alarms.h"
+#include "metrics/metrics.h"
 #include "model/tenant.h"
 #include "parse/segment_parser.h"
 #include "sampling/sampling.h"
@@ -35,6 +39,8 @@ struct ApiOptions {
   size_t max_summary_snapshot_traces = 1'000'000;
   size_t summary_snapshot_bytes = 256u << 20;  // all pinned result sets together
   std::chrono::seconds summary_snapshot_idle_expiry{900};
+  // console/dist, served at /console/ (api/console_files.h); empty: a page saying how to build it.
+  std::string console_dir;
 };
 
 // What the router serves from; every pointer must outlive the router.
@@ -48,11 +54,21 @@ struct ApiDependencies {
   sampling::SamplingRegistry* sampling = nullptr;
   // Optional: without it GetServiceGraph and GetTimeSeriesServiceStatistics answer 503.
   graph::Aggregator* graph = nullptr;
+  // Optional: without it the insight operations answer 503.
+  insights::Engine* insights = nullptr;
   // Optional group lookups for the service map (see internal::Services).
   std::function<std::optional<uint32_t>(const model::TenantId&, std::string_view name,
                                         std::string_view arn)>
       resolve_group_id;
   std::function<std::optional<uint32_t>(const model::TenantId&, uint32_t group_id)> group_version;
+  // Optional: without them the CloudWatch operations answer 503 (docs/cloudwatch.md).
+  metrics::MetricStore* metrics = nullptr;
+  metrics::AlarmEngine* alarms = nullptr;
+  std::string region = "us-east-1";  // for CloudWatch ARNs
+  // Optional: without it /analysis/rules answers 503 (docs/trace_analysis.md).
+  analysis::RuleEngine* analysis_rules = nullptr;
+  // Optional: told how many traces each GetTraceSummaries examined (AWS/X-Ray TracesScanned).
+  std::function<void(const model::TenantId&, uint64_t traces)> traces_scanned;
 };
 
 // Routes HTTP requests to the X-Ray operations and the operational endpoints.

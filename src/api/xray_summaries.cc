@@ -350,6 +350,9 @@ void GetTraceSummaries(Call call) {
                  : request.start);
   out.Key("TracesProcessedCount");
   out.Uint(scanned_now ? snapshot->traces_processed : 0);
+  if (scanned_now && call.services.traces_scanned) {
+    call.services.traces_scanned(call.tenant, snapshot->traces_processed);
+  }
   if (!next_token.empty()) {
     out.Key("NextToken");
     out.String(next_token);

@@ -10,7 +10,7 @@ namespace {
 
 void WriteServiceIds(std::span<const model::ServiceId> ids, JsonWriter* out) {
   out->BeginArray();
-  for (const model::ServiceId& id : ids) WriteServiceId(id, out);
+  for (const model::ServiceId& id : ids) model::WriteServiceIdJson(id, out);
   out->EndArray();
 }
 
@@ -114,25 +114,6 @@ void WriteRootCauses(std::string_view field, const std::vector<model::RootCause>
 
 }  // namespace
 
-void WriteServiceId(const model::ServiceId& id, JsonWriter* out) {
-  out->BeginObject();
-  out->Key("Name");
-  out->String(id.name);
-  out->Key("Names");
-  out->BeginArray();
-  out->String(id.name);
-  out->EndArray();
-  if (!id.account_id.empty()) {
-    out->Key("AccountId");
-    out->String(id.account_id);
-  }
-  if (!id.type.empty()) {
-    out->Key("Type");
-    out->String(id.type);
-  }
-  out->EndObject();
-}
-
 void WriteTraceSummary(const model::TraceSummary& summary, const model::TraceDetail& detail,
                        std::optional<double> matched_event_time, JsonWriter* out) {
   out->BeginObject();
@@ -216,7 +197,7 @@ void WriteTraceSummary(const model::TraceSummary& summary, const model::TraceDet
   WriteDetails("AvailabilityZones", "Name", summary.availability_zones, out);
   if (summary.entry_point) {
     out->Key("EntryPoint");
-    WriteServiceId(*summary.entry_point, out);
+    model::WriteServiceIdJson(*summary.entry_point, out);
   }
   WriteRootCauses("FaultRootCauses", detail.fault_root_causes, RootCauseKind::kFault, out);
   WriteRootCauses("ErrorRootCauses", detail.error_root_causes, RootCauseKind::kError, out);

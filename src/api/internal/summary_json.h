@@ -12,9 +12,6 @@
 
 namespace roentgen::api::internal {
 
-// Writes {"Name", "Names", "AccountId"?, "Type"?}.
-void WriteServiceId(const model::ServiceId& id, JsonWriter* out);
-
 // Writes one TraceSummary object. The root causes come from `detail`; `matched_event_time`
 // is written only when set (TimeRangeType Event).
 void WriteTraceSummary(const model::TraceSummary& summary, const model::TraceDetail& detail,
