@@ -5,9 +5,11 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "base/logging.h"
 #include "base/status_macros.h"
+#include "http/webhook.h"
 
 namespace roentgen::server {
 namespace {
@@ -171,6 +173,14 @@ Status ValidateConfig(const ServerConfig& c) {
   if (!ParseLogLevel(c.log_level, &level)) {
     return InvalidArgumentError("--log-level must be debug, info, warning, error or off");
   }
+  for (const std::string& url : c.insights_webhooks) {
+    Status status = http::ValidateWebhookUrl(url);
+    if (!status.ok()) return InvalidArgumentError("--insights-webhook: " + status.ToString());
+  }
+  if (c.insights_evaluate_interval < std::chrono::seconds(1) ||
+      c.insights_evaluate_interval > std::chrono::hours(1)) {
+    return InvalidArgumentError("--insights-evaluate-interval must be between 1s and 1h");
+  }
   return Status();
 }
 
@@ -262,6 +272,53 @@ const std::vector<OptionSpec>& ServeOptions() {
       {"log-level", "debug, info, warning, error or off.", "string",
        [](ServerConfig* c, std::string_view v) { return c->log_level = std::string(v), Status(); },
        [](const ServerConfig& c) { return c.log_level; }},
+      {"console-dir", "The console's built files (console/dist), served at /console/.", "path",
+       [](ServerConfig* c, std::string_view v) {
+         return c->console_dir = std::string(v), Status();
+       },
+       [](const ServerConfig& c) { return c.console_dir; }},
+      {"analysis-rules",
+       "A JSON file of trace-analysis rules (docs/trace_analysis.md) created or replaced at start.",
+       "path",
+       [](ServerConfig* c, std::string_view v) {
+         return c->analysis_rules_file = std::string(v), Status();
+       },
+       [](const ServerConfig& c) { return c.analysis_rules_file; }},
+      {"insights-webhook",
+       "A URL (http://host[:port]/path) insight notifications are POSTed to; repeatable, or "
+       "several separated by commas.",
+       "url",
+       [](ServerConfig* c, std::string_view v) {
+         size_t begin = 0;
+         while (begin <= v.size()) {
+           size_t end = v.find_first_of(",\n", begin);
+           if (end == std::string_view::npos) end = v.size();
+           std::string_view url = v.substr(begin, end - begin);
+           if (!url.empty()) c->insights_webhooks.emplace_back(url);
+           begin = end + 1;
+         }
+         return Status();
+       },
+       [](const ServerConfig& c) {
+         return fmt::format("{}", fmt::join(c.insights_webhooks, ","));
+       }},
+      {"insights-evaluate-interval", "How often the insights detector evaluates.", "duration",
+       [](ServerConfig* c, std::string_view v) {
+         return SetDuration(&c->insights_evaluate_interval, v);
+       },
+       [](const ServerConfig& c) { return FormatDuration(c.insights_evaluate_interval); }},
+      {"metrics-max-series",
+       "Distinct CloudWatch metrics (namespace, name, dimensions) one account may store.", "int",
+       [](ServerConfig* c, std::string_view v) -> Status {
+         size_t value = 0;
+         auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), value);
+         if (ec != std::errc() || ptr != v.data() + v.size() || value == 0) {
+           return InvalidArgumentError("--metrics-max-series must be a positive integer");
+         }
+         c->metrics_max_series = value;
+         return Status();
+       },
+       [](const ServerConfig& c) { return std::to_string(c.metrics_max_series); }},
   };
   return kOptions;
 }

@@ -9,6 +9,11 @@
 
 #include "base/result.h"
 
+// The console's built files, defined by CMake (src/server/CMakeLists.txt).
+#ifndef RG_CONSOLE_DIR
+#define RG_CONSOLE_DIR "console/dist"
+#endif
+
 namespace roentgen::server {
 
 // Everything `roentgen serve` can be told, from flags or a config file. Each field has one
@@ -35,6 +40,14 @@ struct ServerConfig {
   std::chrono::seconds block_max_age{30};
   uint64_t block_target_bytes = 32u << 20;
   std::string log_level = "info";
+  std::string console_dir = RG_CONSOLE_DIR;  // the source tree's console/dist (CMake)
+  std::string analysis_rules_file;           // trace-analysis rules loaded at start (or none)
+  // Insights (docs/insights.md): where insight notifications are POSTed, and how often the
+  // detector runs.
+  std::vector<std::string> insights_webhooks;
+  std::chrono::milliseconds insights_evaluate_interval{60000};
+  // CloudWatch metrics (docs/cloudwatch.md): distinct metrics one account may have.
+  size_t metrics_max_series = 100000;
 };
 
 // Parses "30d", "6h", "15m", "2s", "500ms", or a bare number of seconds.

@@ -101,8 +101,11 @@ int main(int argc, char** argv) {
     std::string help(spec.help);
     std::string current = spec.current(defaults);
     if (!current.empty()) help += " Default: " + current + ".";
-    serve->add_option("--" + std::string(spec.name), values[std::string(spec.name)], help)
-        ->type_name(std::string(spec.kind));
+    CLI::Option* option =
+        serve->add_option("--" + std::string(spec.name), values[std::string(spec.name)], help)
+            ->type_name(std::string(spec.kind));
+    // Repeatable: every value reaches the option, one per line.
+    if (spec.name == "insights-webhook") option->multi_option_policy(CLI::MultiOptionPolicy::Join);
   }
   roentgen::cli::QueryOptions query_options;
   CLI::App* query = app.add_subcommand(

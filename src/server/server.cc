@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "analysis/analysis.h"
 #include "api/api.h"
 #include "api/sampling_store.h"
 #include "base/clock.h"
@@ -19,7 +20,11 @@
 #include "graph/graph.h"
 #include "groups/groups.h"
 #include "http/http.h"
+#include "http/webhook.h"
 #include "ingest/udp_daemon.h"
+#include "insights/insights.h"
+#include "metrics/alarms.h"
+#include "metrics/metrics.h"
 #include "parse/segment_parser.h"
 #include "sampling/sampling.h"
 #include "store/catalog.h"
@@ -37,7 +42,20 @@ struct Server::Components {
   std::unique_ptr<sampling::SamplingRegistry> sampling;
   // The service-map aggregates: a seal observer, so declared before (outlives) the store.
   std::unique_ptr<graph::Aggregator> graph;
+  // Insights: the sender its notifications go through (only with --insights-webhook), then the
+  // engine, a seal observer too (so both outlive the store).
+  std::unique_ptr<http::WebhookSender> insights_webhooks;
+  std::unique_ptr<insights::Engine> insights;
+  // CloudWatch metrics (docs/cloudwatch.md), and what publishes into them from the traces
+  // (docs/trace_analysis.md): the per-trace publisher is a seal observer (outlives the store).
+  std::unique_ptr<metrics::MetricStore> metrics;
+  // Alarm actions: http:// URLs are POSTed through this sender (docs/cloudwatch.md).
+  std::unique_ptr<http::WebhookSender> alarm_webhooks;
+  std::unique_ptr<metrics::AlarmEngine> alarms;
+  std::unique_ptr<analysis::TraceMetricsPublisher> trace_metrics;
   std::unique_ptr<store::Store> store;
+  // Scheduled trace-analysis rules scan the store: destroyed before it.
+  std::unique_ptr<analysis::RuleEngine> analysis_rules;
   std::unique_ptr<api::ApiRouter> router;
   std::unique_ptr<http::HttpServer> http_server;
   std::unique_ptr<ingest::UdpDaemon> udp_daemon;
@@ -99,10 +117,83 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
   RG_ASSIGN_OR_RETURN(uint64_t graph_traces, c->graph->Rebuild(*c->store, config.tenant));
   RG_LOG(kInfo, "service map rebuilt from {} stored traces", graph_traces);
   c->store->AddSealObserver(c->graph.get());
+  // Insights (docs/insights.md): the same, over the last hours' minute cells; the stored
+  // insights load from the catalog.
+  if (!config.insights_webhooks.empty()) {
+    http::WebhookOptions webhook_options;
+    webhook_options.stats = &c->stats;
+    c->insights_webhooks = std::make_unique<http::WebhookSender>(webhook_options);
+  }
+  insights::EngineOptions insights_options;
+  insights_options.catalog = c->catalog.get();
+  insights_options.groups = c->groups.get();
+  insights_options.stats = &c->stats;
+  insights_options.evaluate_interval =
+      std::max(std::chrono::seconds(1),
+               std::chrono::duration_cast<std::chrono::seconds>(config.insights_evaluate_interval));
+  insights_options.horizon =
+      std::min<std::chrono::seconds>(std::chrono::hours(6), config.retention);
+  // A minute is complete once its traces are sealed: a quiet period after it, with slack.
+  insights_options.settle = std::chrono::duration_cast<std::chrono::seconds>(config.quiet_period) +
+                            std::chrono::seconds(30);
+  if (c->insights_webhooks != nullptr) {
+    insights_options.notify = [sender = c->insights_webhooks.get(),
+                               urls = config.insights_webhooks](const std::string& body) {
+      for (const std::string& url : urls) sender->Enqueue(url, "insight", body);
+    };
+  }
+  RG_ASSIGN_OR_RETURN(c->insights, insights::Engine::Open(insights_options, config.tenant));
+  RG_ASSIGN_OR_RETURN(uint64_t insight_traces, c->insights->Rebuild(*c->store, config.tenant));
+  RG_LOG(kInfo, "insights: {} recent traces folded in", insight_traces);
+  c->store->AddSealObserver(c->insights.get());
+  // Metrics: the store under <data_dir>/metrics; the per-trace metrics and the analysis rules
+  // publish into it.
+  metrics::MetricStoreOptions metric_options;
+  metric_options.dir = config.data_dir + "/metrics";
+  metric_options.max_series_per_tenant = config.metrics_max_series;
+  RG_ASSIGN_OR_RETURN(c->metrics, metrics::MetricStore::Open(metric_options));
+  http::WebhookOptions alarm_webhook_options;
+  alarm_webhook_options.stats = &c->stats;
+  c->alarm_webhooks = std::make_unique<http::WebhookSender>(alarm_webhook_options);
+  metrics::AlarmEngineOptions alarm_options;
+  alarm_options.catalog = c->catalog.get();
+  alarm_options.store = c->metrics.get();
+  alarm_options.deliver = [sender = c->alarm_webhooks.get()](const std::string& url,
+                                                             const std::string& body) {
+    sender->Enqueue(url, "alarm", body);
+  };
+  RG_ASSIGN_OR_RETURN(c->alarms, metrics::AlarmEngine::Open(std::move(alarm_options)));
+  analysis::MetricSink metric_sink = [store = c->metrics.get()](
+                                         const model::TenantId& tenant,
+                                         std::span<const metrics::MetricDatum> data) {
+    return store->Put(tenant, data);
+  };
+  analysis::TraceMetricsOptions trace_metrics_options;
+  trace_metrics_options.stats = &c->stats;
+  trace_metrics_options.group_name = [groups = c->groups.get()](
+                                         const model::TenantId& tenant,
+                                         uint32_t group_id) -> std::optional<std::string> {
+    auto group = groups->snapshot()->FindById(tenant, group_id);
+    if (group == nullptr) return std::nullopt;
+    return group->name;
+  };
+  c->trace_metrics =
+      std::make_unique<analysis::TraceMetricsPublisher>(trace_metrics_options, metric_sink);
+  c->store->AddSealObserver(c->trace_metrics.get());
+  analysis::RuleEngineOptions rule_options;
+  rule_options.tenant = config.tenant;
+  RG_ASSIGN_OR_RETURN(c->analysis_rules,
+                      analysis::RuleEngine::Open(rule_options, c->store.get(), c->catalog.get(),
+                                                 c->groups.get(), metric_sink));
+  if (!config.analysis_rules_file.empty()) {
+    RG_ASSIGN_OR_RETURN(size_t loaded, c->analysis_rules->LoadFile(config.analysis_rules_file));
+    RG_LOG(kInfo, "analysis rules: {} loaded from {}", loaded, config.analysis_rules_file);
+  }
 
   api::ApiOptions api_options;
   api_options.default_tenant = config.tenant;
   api_options.parse_limits = limits;
+  api_options.console_dir = config.console_dir;
   api::ApiDependencies api_dependencies;
   api_dependencies.store = c->store.get();
   api_dependencies.catalog = c->catalog.get();
@@ -111,6 +202,14 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
   api_dependencies.groups = c->groups.get();
   api_dependencies.sampling = c->sampling.get();
   api_dependencies.graph = c->graph.get();
+  api_dependencies.insights = c->insights.get();
+  api_dependencies.metrics = c->metrics.get();
+  api_dependencies.alarms = c->alarms.get();
+  api_dependencies.analysis_rules = c->analysis_rules.get();
+  api_dependencies.traces_scanned = [publisher = c->trace_metrics.get()](
+                                        const model::TenantId& tenant, uint64_t traces) {
+    publisher->AddTracesScanned(tenant, traces);
+  };
   c->router = std::make_unique<api::ApiRouter>(api_options, api_dependencies);
 
   RG_ASSIGN_OR_RETURN(
@@ -157,6 +256,11 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
 Status Server::Start() {
   Components& c = *components_;
   RG_RETURN_IF_ERROR(c.store->Start());
+  c.insights->Start();
+  c.metrics->Start();
+  c.alarms->Start();
+  c.trace_metrics->Start();
+  c.analysis_rules->Start();
   RG_RETURN_IF_ERROR(c.http_server->Start());
   RG_ASSIGN_OR_RETURN(
       auto udp_address,
@@ -192,7 +296,16 @@ Status Server::Shutdown() {
   c.shut_down = true;
   if (c.udp_daemon) c.udp_daemon->Shutdown();
   if (c.http_server) c.http_server->Shutdown();
-  return c.store ? c.store->Shutdown() : Status();
+  if (c.insights) c.insights->Stop();
+  if (c.insights_webhooks) (void)c.insights_webhooks->Drain(std::chrono::seconds(5));
+  if (c.analysis_rules) c.analysis_rules->Stop();
+  Status status = c.store ? c.store->Shutdown() : Status();
+  // After the store's last seals: publish what they counted.
+  if (c.trace_metrics) c.trace_metrics->Stop();
+  if (c.alarms) c.alarms->Shutdown();
+  if (c.alarm_webhooks) (void)c.alarm_webhooks->Drain(std::chrono::seconds(5));
+  if (c.metrics) c.metrics->Shutdown();
+  return status;
 }
 
 int RunServe(const ServerConfig& config) {
