@@ -347,12 +347,19 @@ std::string NewOrderId() {
 }
 
 // "HOST:PORT" → host and port.
+// "HOST:PORT", also written as an endpoint URL ("http://HOST:PORT/", as --endpoint-url is).
 bool ParsePort(const std::string& address, std::string* host, uint16_t* port) {
-  size_t colon = address.rfind(':');
-  if (colon == std::string::npos) return false;
-  *host = address.substr(0, colon);
-  long value = std::strtol(address.c_str() + colon + 1, nullptr, 10);
-  if (value < 0 || value > 65535) return false;
+  std::string_view text = address;
+  if (text.starts_with("http://")) text.remove_prefix(7);
+  if (text.ends_with("/")) text.remove_suffix(1);
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) return false;
+  std::string_view digits = text.substr(colon + 1);
+  if (digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string_view::npos)
+    return false;
+  long value = std::strtol(std::string(digits).c_str(), nullptr, 10);
+  if (value > 65535) return false;
+  *host = std::string(text.substr(0, colon));
   *port = static_cast<uint16_t>(value);
   return true;
 }
@@ -1236,7 +1243,9 @@ void Usage() {
       "  --latency SERVICE=MS[@RATE]  inject latency into a function from the start\n"
       "  --project-name NAME     prefix of the Lambda function names in metrics "
       "(default xray-monitoring)\n"
-      "  --metrics-endpoint HOST:PORT  where PutMetricData goes (default: the daemon address)\n"
+      "  --metrics-endpoint HOST:PORT  where PutMetricData goes (also http://HOST:PORT; default: "
+      "the "
+      "daemon address)\n"
       "  --metrics-interval S    seconds between metric batches (default 10)\n"
       "  --no-metrics            publish no AWS/Lambda and AWS/ApiGateway metrics\n"
       "  --centralized-sampling  sample with the server's rules instead of recording all\n"

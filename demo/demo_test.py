@@ -153,6 +153,45 @@ class DemoTest(harness.ServerTestCase):
         self.assertEqual(status, 200)
         self.assertEqual(again, item)
 
+    def cloudwatch(self, server, operation, body):
+        status, _, answer = server.post_json("/", body, headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": "GraniteServiceVersion20100801." + operation})
+        self.assertEqual(status, 200, answer)
+        return answer
+
+    def test_lambda_metrics_reach_the_server_per_function(self):
+        # What the recipe's dashboard shows: AWS/Lambda Duration, Errors and Throttles per
+        # FunctionName, sent with PutMetricData to the server (given as an endpoint URL).
+        server = self.start_server()
+        port = self.start_demo(server, "--metrics-endpoint", server.endpoint,
+                               "--metrics-interval", "1", "--project-name", "shop",
+                               "--fault", "notification-service=1")
+        for i in range(3):
+            status, _ = post_order(port, {"customerId": "c%d" % i, "productId": "p",
+                                          "quantity": 1})
+            self.assertEqual(status, 502)  # the gateway's answer to a failed integration
+        deadline = time.time() + 20
+        points = {}
+        while time.time() < deadline:
+            for name, stat in (("Duration", "SampleCount"), ("Errors", "Sum")):
+                answer = self.cloudwatch(server, "GetMetricStatistics", {
+                    "Namespace": "AWS/Lambda", "MetricName": name,
+                    "Dimensions": [{"Name": "FunctionName",
+                                    "Value": "shop-notification-service"}],
+                    "StartTime": time.time() - 600, "EndTime": time.time() + 60,
+                    "Period": 3600, "Statistics": [stat]})
+                points[name] = sum(p[stat] for p in answer["Datapoints"])
+            if points["Duration"] >= 3 and points["Errors"] >= 3:
+                break
+            time.sleep(0.5)
+        self.assertEqual(points, {"Duration": 3, "Errors": 3})
+        listed = self.cloudwatch(server, "ListMetrics", {"Namespace": "AWS/Lambda"})
+        functions = {d["Value"] for m in listed["Metrics"] for d in m["Dimensions"]
+                     if d["Name"] == "FunctionName"}
+        self.assertTrue({"shop-order-processor", "shop-inventory-manager",
+                         "shop-notification-service"} <= functions, functions)
+
     def test_recipe_traffic_sends_ten_valid_and_three_invalid_orders(self):
         server = self.start_server()
         port = self.start_demo(server, "--no-metrics")
