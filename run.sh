@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 tools/install_deps.sh
+# The console (console/dist, served at /console/; docs/console.md).
+npm --prefix console ci && npm --prefix console run build
 cmake --preset release >/dev/null
 demo="${ROENTGEN_DEMO:-1}"
 for arg in "$@"; do
@@ -20,10 +22,12 @@ fi
 echo
 echo "Roentgen X-Ray API:    http://127.0.0.1:2000  (aws xray ... --endpoint-url http://127.0.0.1:2000)"
 echo "X-Ray daemon (UDP):    AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:2000"
+echo "Console:               http://127.0.0.1:2000/console/"
 echo "Health and metrics:    http://127.0.0.1:2000/healthz  http://127.0.0.1:2000/metrics"
 if [[ "$demo" == 0 ]]; then
   echo
-  exec build/release/roentgen serve --data-dir ./roentgen-data "$@"
+  exec build/release/roentgen serve --data-dir ./roentgen-data \
+    --analysis-rules docs/examples/analysis-rules.json "$@"
 fi
 echo "Order demo:            http://127.0.0.1:8080/prod/orders  (POST; 5 orders/s of traffic; log in build/release/roentgen-demo.log)"
 echo "                       curl -X POST http://127.0.0.1:8080/prod/orders -d '{\"customerId\":\"c1\",\"productId\":\"p1\",\"quantity\":1}'"
@@ -36,4 +40,5 @@ build/release/roentgen demo --daemon 127.0.0.1:2000 --listen 127.0.0.1:8080 \
 demo_pid=$!
 trap 'kill "$demo_pid" 2>/dev/null || true' EXIT
 trap 'exit 130' INT TERM
-build/release/roentgen serve --data-dir ./roentgen-data "$@"
+build/release/roentgen serve --data-dir ./roentgen-data \
+  --analysis-rules docs/examples/analysis-rules.json "$@"

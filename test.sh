@@ -9,6 +9,8 @@ tools/install_deps.sh --test
 tools/install_clients.sh
 
 jobs=$(nproc)
+echo "== console (npm ci, vite build: console/dist for the server and the browser tests)"
+npm --prefix console ci && npm --prefix console run build
 echo "== format (clang-format --dry-run)"
 tools/format.sh --check
 echo "== dev build (gcc, -Werror)"

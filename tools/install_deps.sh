@@ -12,16 +12,17 @@ if [[ "${1:-}" == "--test" ]]; then
   # clang + its runtime for the ASan/UBSan build and libFuzzer; the real AWS clients for the
   # integration tests (Debian's CLI v2 and boto3; the X-Ray SDK for Python is pip's on PATH).
   packages+=(clang clang-format libclang-rt-14-dev awscli python3-boto3 curl)
+  # Debian's chromium, driven headless by playwright-core in the console's browser tests.
+  packages+=(chromium)
 fi
 
 # Tools that may come from elsewhere than Debian (the image's nodesource Node.js ships its own
 # npm, which conflicts with Debian's npm package): install only when the command is missing.
+# Node.js and npm also build the console (console/, docs/console.md), so run.sh needs them too.
 declare -A tool_packages=([python3]=python3 [node]=nodejs [npm]=npm)
-if [[ "${1:-}" == "--test" ]]; then
-  for tool in "${!tool_packages[@]}"; do
-    command -v "$tool" >/dev/null 2>&1 || packages+=("${tool_packages[$tool]}")
-  done
-fi
+for tool in "${!tool_packages[@]}"; do
+  command -v "$tool" >/dev/null 2>&1 || packages+=("${tool_packages[$tool]}")
+done
 
 missing=()
 for package in "${packages[@]}"; do

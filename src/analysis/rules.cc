@@ -347,7 +347,7 @@ struct RuleEngine::Impl {
   mutable std::mutex mutex;
   std::map<std::string, Entry, std::less<>> rules;  // guarded by mutex
   std::mutex run_mutex;                             // one run at a time
-  PeriodicThread runner;  // looks for due rules every options.tick
+  PeriodicThread runner;                            // looks for due rules every options.tick
 
   double Now() const { return options.clock->NowUnixSeconds(); }
 
