@@ -187,7 +187,8 @@ void GetInsightSummaries(Call call) {
       return RespondInvalid(call, "States must have at most 1 element");
     }
     for (const parse::JsonValue& element : states->elements()) {
-      std::string_view text = element.is_string() ? element.string_value() : "";
+      std::string_view text =
+          element.is_string() ? std::string_view(element.string_value()) : std::string_view();
       if (text == "ACTIVE") {
         state = insights::State::kActive;
       } else if (text == "CLOSED") {

@@ -777,8 +777,9 @@ class Engine::Impl {
         if (!status.ok() && first_error.ok()) first_error = status;
       }
       // ACTIVE insights of groups that no longer have insights (or no longer exist) close.
-      for (auto& [id, insight] : insights_[tenant]) {
-        if (insight.state != State::kActive) continue;
+      for (auto& entry : insights_[tenant]) {
+        Insight& insight = entry.second;
+        if (insight.state != State::kActive || insight.events.empty()) continue;
         bool still = std::any_of(enabled.begin(), enabled.end(),
                                  [&](const auto& group) { return group->id == insight.group_id; });
         if (still) continue;

@@ -46,8 +46,8 @@ function InsightList({ route }: PageProps) {
         const all: InsightSummary[] = [];
         let token: string | undefined;
         for (let page = 0; page < 10; ++page) {
-          const body: Record<string, unknown> = { StartTime: Math.max(start, end - 86400 * 7 + 60), EndTime: end };
-          if (group !== 'Default') body.GroupName = group;
+          // GroupName is required (X-Ray answers InvalidRequestException without a group).
+          const body: Record<string, unknown> = { GroupName: group, StartTime: Math.max(start, end - 86400 * 7 + 60), EndTime: end };
           if (token) body.NextToken = token;
           const r = await xray<{ InsightSummaries?: InsightSummary[]; NextToken?: string }>('/InsightSummaries', body);
           all.push(...(r.InsightSummaries ?? []));
