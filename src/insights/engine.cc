@@ -532,6 +532,28 @@ RequestImpact& RequestImpact::operator+=(const RequestImpact& other) {
   return *this;
 }
 
+namespace {
+
+// The members an insight and each of its events share: the impact statistics and the top
+// anomalous services, as X-Ray writes them.
+void WriteEventImpact(const Event& event, JsonWriter* out) {
+  out->Key("ClientRequestImpactStatistics");
+  internal::WriteImpact(event.client_impact, out);
+  out->Key("RootCauseServiceRequestImpactStatistics");
+  internal::WriteImpact(event.root_cause_impact, out);
+  out->Key("TopAnomalousServices");
+  out->BeginArray();
+  for (const model::ServiceId& id : event.top_anomalous_services) {
+    out->BeginObject();
+    out->Key("ServiceId");
+    model::WriteServiceIdJson(id, out);
+    out->EndObject();
+  }
+  out->EndArray();
+}
+
+}  // namespace
+
 std::string NotificationBody(const Insight& insight, const Event& event, std::string_view region) {
   JsonWriter out;
   out.BeginObject();
@@ -581,38 +603,14 @@ std::string NotificationBody(const Insight& insight, const Event& event, std::st
   }
   out.Key("RootCauseServiceId");
   model::WriteServiceIdJson(insight.root_cause, &out);
-  out.Key("ClientRequestImpactStatistics");
-  internal::WriteImpact(event.client_impact, &out);
-  out.Key("RootCauseServiceRequestImpactStatistics");
-  internal::WriteImpact(event.root_cause_impact, &out);
-  out.Key("TopAnomalousServices");
-  out.BeginArray();
-  for (const model::ServiceId& id : event.top_anomalous_services) {
-    out.BeginObject();
-    out.Key("ServiceId");
-    model::WriteServiceIdJson(id, &out);
-    out.EndObject();
-  }
-  out.EndArray();
+  WriteEventImpact(event, &out);
   out.Key("Event");
   out.BeginObject();
   out.Key("Summary");
   out.String(event.summary);
   out.Key("EventTime");
   out.Int(event.event_time);
-  out.Key("ClientRequestImpactStatistics");
-  internal::WriteImpact(event.client_impact, &out);
-  out.Key("RootCauseServiceRequestImpactStatistics");
-  internal::WriteImpact(event.root_cause_impact, &out);
-  out.Key("TopAnomalousServices");
-  out.BeginArray();
-  for (const model::ServiceId& id : event.top_anomalous_services) {
-    out.BeginObject();
-    out.Key("ServiceId");
-    model::WriteServiceIdJson(id, &out);
-    out.EndObject();
-  }
-  out.EndArray();
+  WriteEventImpact(event, &out);
   out.EndObject();
   out.EndObject();
   out.EndObject();

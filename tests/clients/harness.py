@@ -24,6 +24,7 @@ import http.client
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -628,6 +629,22 @@ class ServerTestCase(unittest.TestCase):
 
 def gzip_bytes(data):
     return gzip.compress(data)
+
+
+def boto3_client(service, endpoint):
+    """A boto3 client of `service` ("xray", "cloudwatch") for `endpoint`: dummy credentials,
+    us-east-1, one attempt (a retried request would hide the first answer)."""
+    import boto3
+    import botocore.config
+    return boto3.session.Session().client(
+        service, endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id=DUMMY_ACCESS_KEY, aws_secret_access_key=DUMMY_SECRET_KEY,
+        config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}))
+
+
+def snake_case(operation):
+    """An API operation's boto3 method name: "GetInsightSummaries" -> "get_insight_summaries"."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
 
 
 def client_env(extra=None):

@@ -40,11 +40,7 @@ class Boto3Test(harness.ServerTestCase):
         cls.server = harness.Server()
         cls.addClassCleanup(cls.server.cleanup)
         cls.server.start()
-        cls.client = boto3.session.Session().client(
-            "xray", endpoint_url=cls.server.endpoint, region_name="us-east-1",
-            aws_access_key_id=harness.DUMMY_ACCESS_KEY,
-            aws_secret_access_key=harness.DUMMY_SECRET_KEY,
-            config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}))
+        cls.client = harness.boto3_client("xray", cls.server.endpoint)
 
     def test_put_and_batch_get(self):
         trace = harness.new_trace_id()

@@ -205,15 +205,9 @@ for (const key of ['StartTime', 'EndTime']) {
                 return None, out.stderr
             return json.loads(out.stdout), None
         if CLIENT == "boto3":
-            import boto3
-            import botocore.config
             import botocore.exceptions
-            client = boto3.session.Session().client(
-                "xray", endpoint_url=self.server.endpoint, region_name="us-east-1",
-                aws_access_key_id=harness.DUMMY_ACCESS_KEY,
-                aws_secret_access_key=harness.DUMMY_SECRET_KEY,
-                config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}))
-            method = "".join("_" + c.lower() if c.isupper() else c for c in operation)[1:]
+            client = harness.boto3_client("xray", self.server.endpoint)
+            method = harness.snake_case(operation)
             try:
                 return getattr(client, method)(**params), None
             except botocore.exceptions.ClientError as error:

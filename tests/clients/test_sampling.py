@@ -62,20 +62,14 @@ class XRay:
         self.endpoint = endpoint
         self.boto = None
         if CLIENT == "boto3":
-            import boto3
-            import botocore.config
-            self.boto = boto3.session.Session().client(
-                "xray", endpoint_url=endpoint, region_name="us-east-1",
-                aws_access_key_id=harness.DUMMY_ACCESS_KEY,
-                aws_secret_access_key=harness.DUMMY_SECRET_KEY,
-                config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}))
+            self.boto = harness.boto3_client("xray", endpoint)
 
     def call(self, operation, cli_args=None, **params):
         if CLIENT.startswith("cli"):
             return self._cli(operation, params, cli_args)
         if CLIENT == "boto3":
             import botocore.exceptions
-            snake = re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
+            snake = harness.snake_case(operation)
             try:
                 response = getattr(self.boto, snake)(**params)
             except botocore.exceptions.ClientError as error:

@@ -98,13 +98,7 @@ class ServiceGraphTest(harness.ServerTestCase):
         return json.loads(out.stdout)
 
     def boto3_client(self):
-        import boto3
-        import botocore.config
-        return boto3.session.Session().client(
-            "xray", endpoint_url=self.server.endpoint, region_name="us-east-1",
-            aws_access_key_id=harness.DUMMY_ACCESS_KEY,
-            aws_secret_access_key=harness.DUMMY_SECRET_KEY,
-            config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}))
+        return harness.boto3_client("xray", self.server.endpoint)
 
     def node(self, operation, params):
         """Runs one command (GetServiceGraph paginated) and prints {result, error} as JSON;

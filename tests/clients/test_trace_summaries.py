@@ -122,13 +122,7 @@ class TraceSummariesTest(harness.ServerTestCase):
         return ids, page
 
     def summaries_with_boto3(self, expression, **extra):
-        import boto3
-        import botocore.config
-        client = boto3.session.Session().client(
-            "xray", endpoint_url=self.server.endpoint, region_name="us-east-1",
-            aws_access_key_id=harness.DUMMY_ACCESS_KEY,
-            aws_secret_access_key=harness.DUMMY_SECRET_KEY,
-            config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}))
+        client = harness.boto3_client("xray", self.server.endpoint)
         paginator = client.get_paginator("get_trace_summaries")
         ids = []
         for page in paginator.paginate(

@@ -83,16 +83,21 @@ test('the service map shows the recipe nodes and edges', async () => {
       const box = document.querySelector('[data-testid="service-map"] .graph-canvas');
       return box?.querySelector('canvas') && box.cy?.nodes().some((n) => n.data('label').startsWith('order-processor\n'));
     });
-    // Click the node on the canvas where cytoscape drew it.
-    const at = await page.evaluate(() => {
-      const box = document.querySelector('[data-testid="service-map"] .graph-canvas');
-      const node = box.cy.nodes().filter((n) => n.data('label').startsWith('order-processor\n'))[0];
-      const p = node.renderedPosition();
-      const r = box.getBoundingClientRect();
-      return { x: r.left + p.x, y: r.top + p.y };
-    });
-    await page.mouse.click(at.x, at.y);
+    // Click the node on the canvas where cytoscape drew it. The live refresh may lay the graph
+    // out again between reading the position and the click (a new node arrived), so the click
+    // is retried with a fresh position until the panel opens.
     const panel = page.locator('[data-testid="stats-panel"]');
+    for (let attempt = 0; attempt < 10 && !(await panel.isVisible()); ++attempt) {
+      const at = await page.evaluate(() => {
+        const box = document.querySelector('[data-testid="service-map"] .graph-canvas');
+        const node = box.cy.nodes().filter((n) => n.data('label').startsWith('order-processor\n'))[0];
+        const p = node.renderedPosition();
+        const r = box.getBoundingClientRect();
+        return { x: r.left + p.x, y: r.top + p.y };
+      });
+      await page.mouse.click(at.x, at.y);
+      await panel.waitFor({ timeout: 2000 }).catch(() => {});
+    }
     await panel.waitFor();
     assert.match(await panel.locator('h2').innerText(), /order-processor/);
     assert.ok(Number(await panel.locator('[data-testid="stat-total"]').innerText()) > 0);
