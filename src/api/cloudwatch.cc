@@ -313,6 +313,11 @@ Result<std::vector<std::pair<std::string, std::string>>> DecodeForm(std::string_
     Result<std::string> value =
         PercentDecode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
     if (!value.ok()) return value.error();
+    // Every member becomes a JSON string of the request tree, which must be UTF-8.
+    if (!parse::IsWellFormedUtf8(*name) || !parse::IsWellFormedUtf8(*value)) {
+      return InvalidArgumentError(fmt::format(
+          "form: parameter {} is not valid UTF-8 after percent-decoding", pairs.size() + 1));
+    }
     pairs.emplace_back(std::move(name).value(), std::move(value).value());
     if (end == body.size()) break;
   }

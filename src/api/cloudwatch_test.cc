@@ -245,6 +245,11 @@ TEST(CloudWatchForm, DecodesAndBuildsTheTree) {
       R"({"Empty":"","MetricData":[{"Dimensions":[{"Name":"S"}],"MetricName":"A"},{"MetricName":"B C"}],"Namespace":"App/Test"})");
   EXPECT_FALSE(internal::DecodeForm("a=%G1").ok());
   EXPECT_FALSE(internal::DecodeForm("a=%1").ok());
+  // Names and values become JSON strings: ill-formed UTF-8 is refused, raw or %-escaped.
+  EXPECT_FALSE(internal::DecodeForm("Metr\351cData=1").ok());  // a lone Latin-1 byte
+  EXPECT_FALSE(internal::DecodeForm("a=%FF").ok());
+  EXPECT_FALSE(internal::DecodeForm("a=%C0%AF").ok());  // overlong '/'
+  ASSERT_TRUE(internal::DecodeForm("a=%C3%A9").ok());   // é
   EXPECT_FALSE(internal::FormToTree({{"A.member.0", "x"}}).ok());
   EXPECT_FALSE(internal::FormToTree({{"A", "x"}, {"A.B", "y"}}).ok());
   EXPECT_EQ(internal::ParseTimestampText("2025-07-12T10:30:00Z"), 1752316200.0);

@@ -424,6 +424,10 @@ void AppendJson(std::string* out, const JsonValue& value) {
   }
 }
 
+bool IsWellFormedUtf8(std::string_view text) {
+  return internal::FindInvalidUtf8(text) == internal::kNoInvalidUtf8;
+}
+
 std::string SerializeJson(const JsonValue& value) {
   std::string out;
   AppendJson(&out, value);

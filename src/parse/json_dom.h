@@ -128,6 +128,10 @@ inline JsonValue JsonValue::Null() { return JsonValue(); }
 Result<JsonValue> ParseJson(std::string_view text, size_t max_depth,
                             size_t* error_offset = nullptr);
 
+// True when all of `text` is well-formed UTF-8 (what ParseJson requires of strings): for
+// text that arrives in other encodings (form bodies, headers) before it becomes a JsonValue.
+bool IsWellFormedUtf8(std::string_view text);
+
 // Compact serialization: no whitespace, numbers as their tokens, strings escaped with
 // JsonWriter::AppendQuoted (non-ASCII is written as raw UTF-8). ParseJson(SerializeJson(v))
 // yields a value equal to v apart from source offsets.

@@ -23,7 +23,8 @@ namespace roentgen::api::internal {
 // ---- awsQuery forms.
 
 // Splits an application/x-www-form-urlencoded body into (name, value) pairs, percent- and
-// '+'-decoded, in order. InvalidArgument for a bad %-escape. At most `max_pairs` pairs.
+// '+'-decoded, in order. InvalidArgument for a bad %-escape, a name or value that is not
+// well-formed UTF-8 once decoded, or more than `max_pairs` pairs.
 Result<std::vector<std::pair<std::string, std::string>>> DecodeForm(std::string_view body,
                                                                     size_t max_pairs = 100000);
 // Percent-encodes `text` as the AWS SDKs do (unreserved characters kept).
