@@ -122,3 +122,16 @@ export function histogram(values: number[], bins: number, lo?: number, hi?: numb
 export function classes(...names: (string | false | undefined | null)[]): string {
   return names.filter(Boolean).join(' ');
 }
+
+// Asks before deleting the `kind` called `name`; runs `call`, then reports through `report`
+// ("Deleted NAME." or the API's error message) and calls `done` after a deletion.
+export async function confirmDelete(kind: string, name: string, call: () => Promise<unknown>, report: (message: string) => void, done: () => void): Promise<void> {
+  if (!confirm(`Delete ${kind} ${name}?`)) return;
+  try {
+    await call();
+    report(`Deleted ${name}.`);
+    done();
+  } catch (e) {
+    report((e as Error).message);
+  }
+}

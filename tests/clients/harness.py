@@ -647,6 +647,40 @@ def snake_case(operation):
     return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
 
 
+class ClientError(Exception):
+    """An API error as a client reported it: its error code and message."""
+
+    def __init__(self, code, message):
+        super().__init__("%s: %s" % (code, message))
+        self.code = code
+        self.message = message
+
+
+def boto3_call(client, operation, params):
+    """Calls `operation` (PascalCase) with `params` on a boto3 client; returns the response
+    without ResponseMetadata, or raises ClientError with the error code and message."""
+    import botocore.exceptions
+    try:
+        response = getattr(client, snake_case(operation))(**params)
+    except botocore.exceptions.ClientError as error:
+        raise ClientError(error.response["Error"]["Code"], error.response["Error"]["Message"])
+    response.pop("ResponseMetadata", None)
+    return response
+
+
+def run_node(script, *args, timeout=120):
+    """Runs `node -e script args...` with tests/clients/node_modules and the dummy client
+    environment; returns its standard output parsed as JSON. A failing node is an
+    AssertionError with its standard error."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = subprocess.run(["node", "-e", script, *args], capture_output=True, text=True, cwd=here,
+                         env=client_env({"NODE_PATH": os.path.join(here, "node_modules")}),
+                         timeout=timeout)
+    if out.returncode != 0:
+        raise AssertionError("node failed: " + out.stderr)
+    return json.loads(out.stdout)
+
+
 def client_env(extra=None):
     """Environment for AWS clients: dummy credentials, no config files, region us-east-1."""
     env = dict(os.environ)

@@ -79,11 +79,7 @@ client.send(new cw[op + 'Command'](params)).then((out) => {
 """
 
 
-class ClientError(Exception):
-    def __init__(self, code, message):
-        super().__init__("%s: %s" % (code, message))
-        self.code = code
-        self.message = message
+ClientError = harness.ClientError
 
 
 def iso(seconds):
@@ -102,14 +98,7 @@ class CloudWatch:
         if CLIENT.startswith("cli"):
             return self._cli(operation, params)
         if CLIENT == "boto3":
-            import botocore.exceptions
-            snake = harness.snake_case(operation)
-            try:
-                response = getattr(self.boto, snake)(**params)
-            except botocore.exceptions.ClientError as error:
-                raise ClientError(error.response["Error"]["Code"],
-                                  error.response["Error"]["Message"])
-            response.pop("ResponseMetadata", None)
+            response = harness.boto3_call(self.boto, operation, params)
             return json.loads(json.dumps(response, default=lambda d: d.timestamp()))
         return self._node(operation, params)
 
@@ -135,12 +124,8 @@ class CloudWatch:
             ([_epoch(x) for x in v] if k == "Timestamps" else v) for k, v in d.items()})
 
     def _node(self, operation, params):
-        result = subprocess.run(["node", "-e", NODE_RUNNER, self.endpoint, operation,
-                                 json.dumps(params)], capture_output=True, text=True, cwd=HERE,
-                                timeout=60)
-        if result.returncode != 0:
-            raise AssertionError("node failed: " + result.stderr)
-        out = json.loads(result.stdout)
+        out = harness.run_node(NODE_RUNNER, self.endpoint, operation, json.dumps(params),
+                               timeout=60)
         if "__error" in out:
             raise ClientError(out["__error"], out["message"])
         return json.loads(json.dumps(out), object_hook=lambda d: {

@@ -30,7 +30,6 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENT = None
 PER_MINUTE = 20
 MINUTES = 98
@@ -182,12 +181,7 @@ for (const key of ['StartTime', 'EndTime']) {
   }
 })();
 """
-        out = subprocess.run(["node", "-e", script, self.server.endpoint, operation,
-                              json.dumps(params)], capture_output=True, text=True, cwd=HERE,
-                             env=harness.client_env({"NODE_PATH": os.path.join(
-                                 HERE, "node_modules")}), timeout=120)
-        self.assertEqual(out.returncode, 0, out.stderr)
-        return json.loads(out.stdout)
+        return harness.run_node(script, self.server.endpoint, operation, json.dumps(params))
 
     def call(self, operation, params):
         """Runs `operation` with `params` (epoch seconds for times) through the client under
@@ -205,13 +199,11 @@ for (const key of ['StartTime', 'EndTime']) {
                 return None, out.stderr
             return json.loads(out.stdout), None
         if CLIENT == "boto3":
-            import botocore.exceptions
             client = harness.boto3_client("xray", self.server.endpoint)
-            method = harness.snake_case(operation)
             try:
-                return getattr(client, method)(**params), None
-            except botocore.exceptions.ClientError as error:
-                return None, error.response["Error"]["Code"]
+                return harness.boto3_call(client, operation, params), None
+            except harness.ClientError as error:
+                return None, error.code
         answer = self.node(operation, params)
         if "error" in answer:
             return None, answer["error"]["name"]

@@ -25,7 +25,6 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENT = None
 RECIPE = "reference/000_91255ed27935efe5.txt"
 
@@ -47,11 +46,7 @@ def epoch(value):
     return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
-class ClientError(Exception):
-    def __init__(self, code, message):
-        super().__init__("%s: %s" % (code, message))
-        self.code = code
-        self.message = message
+ClientError = harness.ClientError
 
 
 class XRay:
@@ -68,14 +63,7 @@ class XRay:
         if CLIENT.startswith("cli"):
             return self._cli(operation, params, cli_args)
         if CLIENT == "boto3":
-            import botocore.exceptions
-            snake = harness.snake_case(operation)
-            try:
-                response = getattr(self.boto, snake)(**params)
-            except botocore.exceptions.ClientError as error:
-                raise ClientError(error.response["Error"]["Code"],
-                                  error.response["Error"]["Message"])
-            response.pop("ResponseMetadata", None)
+            response = harness.boto3_call(self.boto, operation, params)
             return response
         return self._node(operation, params)
 
@@ -119,13 +107,7 @@ const [endpoint, operation, params] = process.argv.slice(1);
   }
 })().catch((e) => { console.error(e); process.exit(1); });
 """
-        out = subprocess.run(["node", "-e", script, self.endpoint, operation, json.dumps(params)],
-                             capture_output=True, text=True, cwd=HERE, timeout=120,
-                             env=harness.client_env({"NODE_PATH": os.path.join(HERE,
-                                                                               "node_modules")}))
-        if out.returncode != 0:
-            raise AssertionError(out.stderr)
-        result = json.loads(out.stdout)
+        result = harness.run_node(script, self.endpoint, operation, json.dumps(params))
         if "error" in result:
             raise ClientError(result["error"]["code"], result["error"]["message"])
         return result["ok"]

@@ -24,7 +24,6 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENT = None
 TRACES = 30
 FAILING = {i for i in range(TRACES) if i % 5 == 0}  # the payments call answers 500
@@ -134,12 +133,7 @@ for (const key of ['StartTime', 'EndTime']) {
   }
 })();
 """
-        out = subprocess.run(["node", "-e", script, self.server.endpoint, operation,
-                              json.dumps(params)], capture_output=True, text=True, cwd=HERE,
-                             env=harness.client_env({"NODE_PATH": os.path.join(
-                                 HERE, "node_modules")}), timeout=120)
-        self.assertEqual(out.returncode, 0, out.stderr)
-        return json.loads(out.stdout)
+        return harness.run_node(script, self.server.endpoint, operation, json.dumps(params))
 
     def iso(self, seconds):
         return datetime.datetime.utcfromtimestamp(seconds).strftime("%Y-%m-%dT%H:%M:%S")

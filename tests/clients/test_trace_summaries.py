@@ -22,7 +22,6 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENT = None
 ORDER_TRACES = 230  # more than two server pages (100 each)
 OTHER_TRACES = 40
@@ -154,12 +153,8 @@ const [endpoint, start, end, expression] = process.argv.slice(1);
   console.log(JSON.stringify({ids, error}));
 })().catch((e) => { console.error(e); process.exit(1); });
 """
-        out = subprocess.run(["node", "-e", script, self.server.endpoint, str(self.now - 3600),
-                              str(self.now + 60), expression], capture_output=True, text=True,
-                             cwd=HERE, env=harness.client_env({"NODE_PATH": os.path.join(
-                                 HERE, "node_modules")}), timeout=120)
-        self.assertEqual(out.returncode, 0, out.stderr)
-        return json.loads(out.stdout)
+        return harness.run_node(script, self.server.endpoint, str(self.now - 3600),
+                                str(self.now + 60), expression)
 
     # -- tests -------------------------------------------------------------------------------
     def test_recipe_query_pages_to_the_end(self):

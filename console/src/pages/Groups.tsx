@@ -7,7 +7,7 @@ import type { Group } from '../api';
 import { FilterBar } from '../components/FilterBar';
 import type { PageProps } from '../main';
 import { href } from '../route';
-import { useAsync } from '../util';
+import { confirmDelete, useAsync } from '../util';
 
 const NAME = /^[A-Za-z0-9_-]{1,32}$/;
 
@@ -89,16 +89,8 @@ export default function Groups({ route }: PageProps) {
   const [message, setMessage] = useState<string | null>(null);
   const current = form === 'new' ? null : form ?? (editing ? list.value?.find((g) => g.GroupName === editing) ?? null : null);
   const showForm = form !== null || (editing && current);
-  const remove = async (g: Group) => {
-    if (!confirm(`Delete group ${g.GroupName}?`)) return;
-    try {
-      await xray('/DeleteGroup', { GroupARN: g.GroupARN });
-      setMessage(`Deleted ${g.GroupName}.`);
-      list.reload();
-    } catch (e) {
-      setMessage((e as Error).message);
-    }
-  };
+  const remove = (g: Group) =>
+    confirmDelete('group', g.GroupName, () => xray('/DeleteGroup', { GroupARN: g.GroupARN }), setMessage, list.reload);
   return (
     <div class="page">
       <div class="page-head">

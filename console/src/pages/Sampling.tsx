@@ -5,7 +5,7 @@ import { useState } from 'preact/hooks';
 import { xray } from '../api';
 import type { SamplingRule } from '../api';
 import type { PageProps } from '../main';
-import { useAsync } from '../util';
+import { confirmDelete, useAsync } from '../util';
 
 interface Record_ { SamplingRule: SamplingRule; CreatedAt?: number; ModifiedAt?: number }
 
@@ -113,16 +113,8 @@ export default function Sampling(_props: PageProps) {
   }, []);
   const [form, setForm] = useState<SamplingRule | null | 'new'>(null);
   const [message, setMessage] = useState<string | null>(null);
-  const remove = async (r: SamplingRule) => {
-    if (!confirm(`Delete sampling rule ${r.RuleName}?`)) return;
-    try {
-      await xray('/DeleteSamplingRule', { RuleName: r.RuleName });
-      setMessage(`Deleted ${r.RuleName}.`);
-      list.reload();
-    } catch (e) {
-      setMessage((e as Error).message);
-    }
-  };
+  const remove = (r: SamplingRule) =>
+    confirmDelete('sampling rule', r.RuleName, () => xray('/DeleteSamplingRule', { RuleName: r.RuleName }), setMessage, list.reload);
   return (
     <div class="page">
       <div class="page-head">
