@@ -9,7 +9,7 @@
 // everything. The result is bytes per segment document, against the raw JSON bytes per
 // document (the baseline: what storing the documents as received would cost) and the target
 // of <= 100 B/segment. Each block's footer (docs/format/block.md) is read to break the block
-// bytes down by section: document chunks (zstd), each column, index, bloom, tenants,
+// bytes down by section: document chunks, each column, index, bloom, tenants,
 // supersedes, and the header/footer overhead.
 //
 // Usage: disk_bytes_bench [flags]
@@ -53,7 +53,7 @@ const char* SectionKindName(uint8_t kind) {
     case 1:
       return "column";
     case 2:
-      return "document chunks (zstd)";
+      return "document chunks";
     case 3:
       return "trace-id index";
     case 4:
@@ -62,6 +62,8 @@ const char* SectionKindName(uint8_t kind) {
       return "tenant dictionary";
     case 6:
       return "supersedes";
+    case 7:
+      return "document dictionary";
     default:
       return "unknown section";
   }
@@ -89,6 +91,16 @@ const char* ColumnName(uint32_t id) {
       return "document count";
     case 10:
       return "summary";
+    case 12:
+      return "detail";
+    case 13:
+      return "groups";
+    case 14:
+      return "response time";
+    case 15:
+      return "service names";
+    case 16:
+      return "annotations";
     case 11:
       return "trace bytes";
     default:
@@ -135,9 +147,10 @@ struct BlockTotals {
 // it parses and the sections are contiguous from offset 8 up to `footer_offset`.
 bool ParseFooter(std::string_view in, bool with_codec, uint64_t footer_offset, BlockTotals* out) {
   uint64_t version = 0, section_count = 0;
-  // Format 1 had no codec byte; format 2 added it (docs/format/block.md).
+  // Format 1 had no codec byte; format 2 added it; format 3 changed the document chunks'
+  // contents and added the document dictionary (docs/format/block.md).
   if (!GetVarint(&in, &version) || !GetVarint(&in, &section_count)) return false;
-  if (version != (with_codec ? 2u : 1u)) return false;
+  if (with_codec ? (version != 2u && version != 3u) : version != 1u) return false;
   uint64_t expected_offset = 8;
   for (uint64_t idx = 0; idx < section_count; ++idx) {
     if (in.size() < (with_codec ? 2u : 1u)) return false;
@@ -149,7 +162,7 @@ bool ParseFooter(std::string_view in, bool with_codec, uint64_t footer_offset, B
       return false;
     }
     in.remove_prefix(4);  // crc
-    if (offset != expected_offset || kind == 0 || kind > 6) return false;
+    if (offset != expected_offset || kind == 0 || kind > 7) return false;
     expected_offset = offset + stored;
     std::string label = SectionKindName(kind);
     if (kind == 1) label = std::string("column: ") + ColumnName(static_cast<uint32_t>(id));
@@ -472,7 +485,7 @@ bool RunOnce(const std::string& binary, const Flags& flags, int run_idx, RunResu
     if (top == "blocks") result->block_bytes += file.size;
     if (top == "wal") result->wal_bytes += file.size;
   }
-  result->doc_chunk_bytes = blocks.sections["document chunks (zstd)"].stored;
+  result->doc_chunk_bytes = blocks.sections["document chunks"].stored;
   const double docs = static_cast<double>(std::max<uint64_t>(result->documents, 1));
   std::printf("  data directory: %llu bytes (%llu allocated on disk)\n",
               static_cast<unsigned long long>(result->disk_bytes),
@@ -590,7 +603,7 @@ int Main(int argc, char** argv) {
       "compression %.1fx\n",
       median, median <= 100 ? "met" : "NOT met", Median(raw), Median(ratio));
   std::printf(
-      "  of which blocks %.1f B/segment (zstd document chunks %.1f), WAL left after the "
+      "  of which blocks %.1f B/segment (document chunks %.1f), WAL left after the "
       "clean shutdown %.1f B/segment\n",
       Median(blocks), Median(chunks), Median(wal));
   std::printf("  HTTP ingest %.0f documents/s; server CPU %.2f us/document (whole run)\n",

@@ -452,7 +452,9 @@ class Builder {
         }
       }
       if (with_coverage && entity.end_time) {
-        item.coverage = (*entity.end_time - entity.start_time) / root_response_time;
+        // Rounded to 1e-6 like response times (and so stored in a few bytes).
+        item.coverage =
+            std::round((*entity.end_time - entity.start_time) / root_response_time * 1e6) / 1e6;
       }
       cause.services.back().entity_path.push_back(std::move(item));
     }
@@ -567,10 +569,21 @@ class Builder {
 // causes   := count:varint32 { client_impacting:byte count:varint32 { service } }
 // service  := str(name) str(type) str(account) inferred:byte count:varint32 { entity }
 // entity   := str(name) remote:byte coverage:f64 count:varint32 { str(name) str(message) }
+//             (version 3: coverage is a `time` against 0, see below)
 // str is varint32 length + bytes; f64 is the IEEE bits little-endian.
-// Version 1 is the same without `times` (still decoded; has_entity_times is false then).
+// Version 3 (written now) replaces `[rt] [duration] times` of segments and `[rt] times` of
+// calls by `start [end] [rt] [duration]`, each a `time` against a base:
+//   time := varint u; u even: the value is n/1e6 s with n = base + unzigzag(u >> 1);
+//           u = 1: an f64 follows (a value that is not a whole number of microseconds).
+//   Bases, in whole microseconds (the nearest, for an f64): start against the previous
+//   segment's or call's start (0 at first), end against start, rt against end - start (0
+//   without an end), duration against rt (or what rt's base would be). Times from documents
+//   with at most microsecond digits then take a few bytes, mostly 0s, instead of 8 random.
+// Version 2 is version 3 with f64 times; version 1 has no `times` at all (both still
+// decoded; has_entity_times is false for version 1).
 
-constexpr uint32_t kFormatVersion = 2;
+constexpr uint32_t kFormatVersion = 3;
+constexpr uint32_t kFormatVersionF64Times = 2;
 constexpr uint32_t kFormatVersionWithoutTimes = 1;
 
 constexpr uint32_t kError = 1u << 0;
@@ -588,6 +601,47 @@ void PutDouble(std::string* dst, double value) {
   coding::PutFixed64(dst, std::bit_cast<uint64_t>(value));
 }
 
+// The whole microseconds nearest to a time (0 for a value without any): the base that the
+// next time is written against. Writer and reader compute it from the same double.
+int64_t BaseMicros(double value) {
+  constexpr double kMaxMicros = 9.0e15;  // |n| below 2^53: exact in a double
+  return std::isfinite(value) && std::fabs(value) * 1e6 < kMaxMicros ? std::llround(value * 1e6)
+                                                                     : 0;
+}
+
+// Writes a `time` (format 3) against `base_micros`.
+void PutTime(std::string* dst, double value, int64_t base_micros) {
+  const int64_t micros = BaseMicros(value);
+  if (std::bit_cast<uint64_t>(static_cast<double>(micros) / 1e6) ==
+      std::bit_cast<uint64_t>(value)) {
+    const int64_t delta = micros - base_micros;
+    coding::PutVarint64(
+        dst, ((static_cast<uint64_t>(delta) << 1) ^ static_cast<uint64_t>(delta >> 63)) << 1);
+    return;
+  }
+  coding::PutVarint64(dst, 1);
+  PutDouble(dst, value);
+}
+
+// The times of a segment or call (format 3): start against the previous entity's start, end
+// against start, response time against end - start, duration against the response time.
+void PutEntityTimes(std::string* dst, double start, const std::optional<double>& end,
+                    const std::optional<double>& response_time,
+                    const std::optional<double>& duration, int64_t* previous_start_micros) {
+  PutTime(dst, start, *previous_start_micros);
+  const int64_t start_micros = *previous_start_micros = BaseMicros(start);
+  int64_t span_micros = 0;
+  if (end) {
+    PutTime(dst, *end, start_micros);
+    span_micros = BaseMicros(*end) - start_micros;
+  }
+  if (response_time) {
+    PutTime(dst, *response_time, span_micros);
+    span_micros = BaseMicros(*response_time);
+  }
+  if (duration) PutTime(dst, *duration, span_micros);
+}
+
 void PutString(std::string* dst, const std::string& value) {
   coding::PutLengthPrefixed(dst, value);
 }
@@ -596,11 +650,6 @@ void PutServiceId(std::string* dst, const ServiceId& id) {
   PutString(dst, id.name);
   PutString(dst, id.type);
   PutString(dst, id.account_id);
-}
-
-void PutTimes(std::string* dst, double start, const std::optional<double>& end) {
-  PutDouble(dst, start);
-  if (end) PutDouble(dst, *end);
 }
 
 void PutHttp(std::string* dst, const std::optional<int32_t>& status, const std::string& url,
@@ -625,7 +674,7 @@ void PutCauses(std::string* dst, const std::vector<RootCause>& causes) {
       for (const RootCauseEntity& entity : service.entity_path) {
         PutString(dst, entity.name);
         dst->push_back(entity.remote ? 1 : 0);
-        PutDouble(dst, entity.coverage);
+        PutTime(dst, entity.coverage, 0);
         coding::PutVarint32(dst, static_cast<uint32_t>(entity.exceptions.size()));
         for (const RootCauseException& exception : entity.exceptions) {
           PutString(dst, exception.name);
@@ -696,7 +745,41 @@ class Reader {
     id.account_id = String();
     return id;
   }
-  void Times(uint32_t flags, double* start, std::optional<double>* end) {
+  // A `time` of format 3 written against `base_micros` (see PutTime).
+  double Time(int64_t base_micros) {
+    uint64_t tagged = 0;
+    if (ok_ && !coding::GetVarint64(&input_, &tagged)) ok_ = false;
+    if (!ok_) return 0;
+    if (tagged == 1) return Double();
+    if (tagged & 1) {
+      ok_ = false;
+      return 0;
+    }
+    const uint64_t zigzag = tagged >> 1;
+    const uint64_t delta = (zigzag >> 1) ^ (~(zigzag & 1) + 1);
+    // Unsigned: damaged input wraps instead of overflowing.
+    const auto micros = static_cast<int64_t>(static_cast<uint64_t>(base_micros) + delta);
+    return static_cast<double>(micros) / 1e6;
+  }
+  // The inverse of PutEntityTimes (format 3).
+  void EntityTimes(uint32_t flags, bool has_duration, int64_t* previous_start_micros, double* start,
+                   std::optional<double>* end, std::optional<double>* response_time,
+                   std::optional<double>* duration) {
+    *start = Time(*previous_start_micros);
+    const int64_t start_micros = *previous_start_micros = BaseMicros(*start);
+    int64_t span_micros = 0;
+    if (flags & kHasEnd) {
+      *end = Time(start_micros);
+      span_micros = BaseMicros(**end) - start_micros;
+    }
+    if (flags & kHasResponseTime) {
+      *response_time = Time(span_micros);
+      span_micros = BaseMicros(**response_time);
+    }
+    if (has_duration && (flags & kHasDuration)) *duration = Time(span_micros);
+  }
+  // Format 2: f64 times after the response time and duration.
+  void F64Times(uint32_t flags, double* start, std::optional<double>* end) {
     *start = Double();
     if (flags & kHasEnd) *end = Double();
   }
@@ -708,7 +791,7 @@ class Reader {
     *user_agent = String();
     *client_ip = String();
   }
-  std::vector<RootCause> Causes() {
+  std::vector<RootCause> Causes(bool compact) {
     std::vector<RootCause> causes(Count());
     for (RootCause& cause : causes) {
       cause.client_impacting = Bool();
@@ -720,7 +803,7 @@ class Reader {
         for (RootCauseEntity& entity : service.entity_path) {
           entity.name = String();
           entity.remote = Bool();
-          entity.coverage = Double();
+          entity.coverage = compact ? Time(0) : Double();
           entity.exceptions.resize(Count());
           for (RootCauseException& exception : entity.exceptions) {
             exception.name = String();
@@ -745,6 +828,7 @@ TraceDetail ComputeTraceDetail(std::span<const SegmentDocument> documents) {
 
 void EncodeTraceDetail(const TraceDetail& detail, std::string* dst) {
   coding::PutVarint32(dst, kFormatVersion);
+  int64_t previous_start_micros = 0;
   coding::PutVarint32(dst, static_cast<uint32_t>(detail.nodes.size()));
   for (const ServiceNode& node : detail.nodes) {
     PutServiceId(dst, node.id);
@@ -758,9 +842,8 @@ void EncodeTraceDetail(const TraceDetail& detail, std::string* dst) {
           (segment.response_time ? kHasResponseTime : 0u) | (segment.duration ? kHasDuration : 0u) |
           (segment.http_status ? kHasStatus : 0u) | (segment.end_time ? kHasEnd : 0u);
       coding::PutVarint32(dst, flags);
-      if (segment.response_time) PutDouble(dst, *segment.response_time);
-      if (segment.duration) PutDouble(dst, *segment.duration);
-      PutTimes(dst, segment.start_time, segment.end_time);
+      PutEntityTimes(dst, segment.start_time, segment.end_time, segment.response_time,
+                     segment.duration, &previous_start_micros);
       PutHttp(dst, segment.http_status, segment.http_url, segment.http_method,
               segment.http_user_agent, segment.http_client_ip);
       PutString(dst, segment.user);
@@ -781,8 +864,8 @@ void EncodeTraceDetail(const TraceDetail& detail, std::string* dst) {
                        (call.response_time ? kHasResponseTime : 0u) |
                        (call.http_status ? kHasStatus : 0u) | (call.end_time ? kHasEnd : 0u);
       coding::PutVarint32(dst, flags);
-      if (call.response_time) PutDouble(dst, *call.response_time);
-      PutTimes(dst, call.start_time, call.end_time);
+      PutEntityTimes(dst, call.start_time, call.end_time, call.response_time, std::nullopt,
+                     &previous_start_micros);
       PutHttp(dst, call.http_status, call.http_url, call.http_method, call.http_user_agent,
               call.http_client_ip);
     }
@@ -795,10 +878,12 @@ void EncodeTraceDetail(const TraceDetail& detail, std::string* dst) {
 Result<TraceDetail> DecodeTraceDetail(std::string_view encoded) {
   Reader reader(encoded);
   uint32_t version = reader.Varint();
-  if (!reader.ok() || (version != kFormatVersion && version != kFormatVersionWithoutTimes)) {
+  if (!reader.ok() || version < kFormatVersionWithoutTimes || version > kFormatVersion) {
     return CorruptionError("trace detail: unknown format version");
   }
-  const bool has_times = version >= kFormatVersion;
+  const bool has_times = version >= kFormatVersionF64Times;
+  const bool compact = version >= kFormatVersion;
+  int64_t previous_start_micros = 0;
   TraceDetail detail;
   detail.has_entity_times = has_times;
   detail.nodes.resize(reader.Count());
@@ -818,9 +903,14 @@ Result<TraceDetail> DecodeTraceDetail(std::string_view encoded) {
       segment.in_progress = (flags & kInProgress) != 0;
       segment.root = (flags & kRoot) != 0;
       segment.inferred = (flags & kInferred) != 0;
-      if (flags & kHasResponseTime) segment.response_time = reader.Double();
-      if (flags & kHasDuration) segment.duration = reader.Double();
-      if (has_times) reader.Times(flags, &segment.start_time, &segment.end_time);
+      if (compact) {
+        reader.EntityTimes(flags, true, &previous_start_micros, &segment.start_time,
+                           &segment.end_time, &segment.response_time, &segment.duration);
+      } else {
+        if (flags & kHasResponseTime) segment.response_time = reader.Double();
+        if (flags & kHasDuration) segment.duration = reader.Double();
+        if (has_times) reader.F64Times(flags, &segment.start_time, &segment.end_time);
+      }
       reader.Http(flags, &segment.http_status, &segment.http_url, &segment.http_method,
                   &segment.http_user_agent, &segment.http_client_ip);
       segment.user = reader.String();
@@ -846,17 +936,23 @@ Result<TraceDetail> DecodeTraceDetail(std::string_view encoded) {
       call.fault = (flags & kFault) != 0;
       call.throttle = (flags & kThrottle) != 0;
       call.in_progress = (flags & kInProgress) != 0;
-      if (flags & kHasResponseTime) call.response_time = reader.Double();
-      if (has_times) reader.Times(flags, &call.start_time, &call.end_time);
+      if (compact) {
+        std::optional<double> no_duration;
+        reader.EntityTimes(flags, false, &previous_start_micros, &call.start_time, &call.end_time,
+                           &call.response_time, &no_duration);
+      } else {
+        if (flags & kHasResponseTime) call.response_time = reader.Double();
+        if (has_times) reader.F64Times(flags, &call.start_time, &call.end_time);
+      }
       reader.Http(flags, &call.http_status, &call.http_url, &call.http_method,
                   &call.http_user_agent, &call.http_client_ip);
       if (!reader.ok()) break;
     }
     if (!reader.ok()) break;
   }
-  detail.fault_root_causes = reader.Causes();
-  detail.error_root_causes = reader.Causes();
-  detail.response_time_root_causes = reader.Causes();
+  detail.fault_root_causes = reader.Causes(compact);
+  detail.error_root_causes = reader.Causes(compact);
+  detail.response_time_root_causes = reader.Causes(compact);
   if (!reader.ok()) return CorruptionError("trace detail: truncated or malformed");
   if (!reader.at_end()) return CorruptionError("trace detail: trailing bytes");
   return detail;

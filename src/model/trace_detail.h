@@ -169,12 +169,12 @@ ServiceId InferredServiceId(const Entity& subsegment);
 // (X-Ray's ServiceIds include inferred nodes, which the summary alone cannot see).
 void AddInferredServiceIds(const TraceDetail& detail, TraceSummary* summary);
 
-// Appends the binary encoding of `detail` to *dst (format version 2: varints, length-prefixed
-// strings, little-endian doubles; see trace_detail.cc).
+// Appends the binary encoding of `detail` to *dst (format version 3: varints, length-prefixed
+// strings, times as microsecond deltas; see trace_detail.cc).
 void EncodeTraceDetail(const TraceDetail& detail, std::string* dst);
 
-// Decodes what EncodeTraceDetail wrote, in format version 2 or the older version 1 (which
-// lacks the absolute entity times: has_entity_times is false then). Corruption on truncated
+// Decodes what EncodeTraceDetail wrote, in format version 3 or the older 2 (f64 times) or 1
+// (which lacks the absolute entity times: has_entity_times is false then). Corruption on truncated
 // or inconsistent input (never reads out of bounds, never asserts).
 Result<TraceDetail> DecodeTraceDetail(std::string_view encoded);
 

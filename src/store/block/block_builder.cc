@@ -2,8 +2,9 @@
 #include "store/block/block_builder.h"
 
 // Encodes a block (docs/format/block.md). Rows keep insertion order; each column is one
-// zstd frame; documents are packed into zstd chunks of about kDocChunkTargetBytes that
-// never split a row, so a point read decompresses one chunk. The index is sorted by trace id.
+// zstd frame; documents are packed into chunks (document_codec.h) of about
+// kDocChunkTargetBytes that never split a row, so a point read decodes one chunk. The index is
+// sorted by trace id.
 
 #include <algorithm>
 #include <bit>
@@ -20,6 +21,7 @@
 #include "store/block/block_format.h"
 #include "store/block/block_stats.h"
 #include "store/block/bloom.h"
+#include "store/block/document_codec.h"
 #include "store/block/section_file.h"
 #include "store/block/summary_codec.h"
 
@@ -154,7 +156,7 @@ std::string BlockBuilder::Finish() const {
   for (const auto& row_ptr : rows_) {
     const BlockRow& row = *row_ptr;
     const auto& s = row.summary;
-    columns[ColumnId::kTraceId].append(s.id.AsBytes());
+    // (No trace-id column since format 3: readers take the ids from the index.)
     coding::PutVarint32(&columns[ColumnId::kTenant], tenant_codes[row.tenant]);
     coding::PutVarint32(&columns[ColumnId::kRevision], s.revision);
     coding::PutVarint64(&columns[ColumnId::kSealLsn], row.seal_lsn);
@@ -216,20 +218,36 @@ std::string BlockBuilder::Finish() const {
     file.AddCompressed(Kind(SectionKind::kColumn), static_cast<uint32_t>(id), bytes, zstd_level_);
   }
 
-  // Document chunks, never splitting a row.
-  std::string chunk;
+  // The document dictionary, then document chunks that never split a row.
+  std::string dictionary;
+  {
+    std::vector<DocumentChunkRow> all_rows;
+    all_rows.reserve(rows_.size());
+    for (const auto& row : rows_) all_rows.push_back({row->summary.id, &row->documents});
+    dictionary = BuildDocumentDictionary(all_rows);
+  }
+  if (!dictionary.empty()) {
+    file.AddCompressed(Kind(SectionKind::kDocDictionary), 0, dictionary, zstd_level_);
+  }
+  std::vector<DocumentChunkRow> chunk_rows;
+  size_t chunk_bytes = 0;
   uint32_t chunk_first_row = 0;
+  auto flush_chunk = [&] {
+    file.AddPlain(Kind(SectionKind::kDocChunk), chunk_first_row,
+                  EncodeDocumentChunk(chunk_rows, dictionary, zstd_level_));
+    chunk_rows.clear();
+    chunk_bytes = 0;
+  };
   for (uint32_t row_idx = 0; row_idx < rows_.size(); ++row_idx) {
-    if (!chunk.empty() && chunk.size() >= kDocChunkTargetBytes) {
-      file.AddCompressed(Kind(SectionKind::kDocChunk), chunk_first_row, chunk, zstd_level_);
-      chunk.clear();
+    if (!chunk_rows.empty() && chunk_bytes >= kDocChunkTargetBytes) {
+      flush_chunk();
       chunk_first_row = row_idx;
     }
-    for (const auto& doc : rows_[row_idx]->documents) coding::PutLengthPrefixed(&chunk, doc);
+    const BlockRow& row = *rows_[row_idx];
+    chunk_rows.push_back({row.summary.id, &row.documents});
+    for (const auto& doc : row.documents) chunk_bytes += doc.size();
   }
-  if (!chunk.empty() || rows_.size() > chunk_first_row) {
-    file.AddCompressed(Kind(SectionKind::kDocChunk), chunk_first_row, chunk, zstd_level_);
-  }
+  if (!chunk_rows.empty()) flush_chunk();
 
   // Index: (trace id, row) sorted by trace id, then row.
   std::vector<std::pair<model::TraceId, uint32_t>> entries;

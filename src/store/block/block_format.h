@@ -16,24 +16,29 @@ namespace roentgen::store::block {
 inline constexpr std::string_view kHeaderMagic = "RGBLOCK1";  // first 8 bytes
 inline constexpr std::string_view kFooterMagic = "RGBLKEND";  // last 8 bytes
 // 2: a codec byte in every directory entry (section files).
-inline constexpr uint32_t kFormatVersion = 2;
+// 3: document chunks in the structural encoding (document_codec.h) instead of zstd frames of
+//    length-prefixed documents. Readers accept 2 and 3.
+inline constexpr uint32_t kFormatVersion = 3;
+inline constexpr uint32_t kOldestFormatVersion = 2;
+inline constexpr uint32_t kFirstStructuralDocumentsVersion = 3;
 // Trailer = footer length (fixed32) + footer crc32c, masked (fixed32) + magic (8).
 inline constexpr size_t kTrailerSize = 16;
 
 // Section kinds in the footer directory.
 enum class SectionKind : uint8_t {
-  kColumn = 1,      // one summary column; `id` is a ColumnId
-  kDocChunk = 2,    // zstd-compressed documents of consecutive rows; `id` = first row
-  kIndex = 3,       // sorted (trace id, row) pairs
-  kBloom = 4,       // bloom filter over trace ids
-  kTenants = 5,     // tenant dictionary
-  kSupersedes = 6,  // rows of older blocks that this block's revisions replace
+  kColumn = 1,         // one summary column; `id` is a ColumnId
+  kDocChunk = 2,       // documents of consecutive rows (document_codec.h); `id` = first row
+  kIndex = 3,          // sorted (trace id, row) pairs
+  kBloom = 4,          // bloom filter over trace ids
+  kTenants = 5,        // tenant dictionary
+  kSupersedes = 6,     // rows of older blocks that this block's revisions replace
+  kDocDictionary = 7,  // the document chunks' zstd dictionary (format 3; absent: none)
 };
 
 // Column ids. Readers ignore ids they do not know, and treat a column missing from an older
 // block as absent; new columns take new ids and never change the encoding of an old one.
 enum class ColumnId : uint16_t {
-  kTraceId = 1,       // 16 bytes per row
+  kTraceId = 1,       // 16 bytes per row (formats 1-2; format 3 reads the ids from the index)
   kTenant = 2,        // varint index into the tenant dictionary
   kRevision = 3,      // varint
   kSealLsn = 4,       // varint: highest WAL sequence number folded into this revision
@@ -68,7 +73,7 @@ enum RowFlags : uint8_t {
   kRowLimitExceeded = 1 << 5,
 };
 
-inline constexpr size_t kDocChunkTargetBytes = 256 * 1024;  // uncompressed
+inline constexpr size_t kDocChunkTargetBytes = 512 * 1024;  // uncompressed
 inline constexpr int kBloomBitsPerKey = 10;
 
 }  // namespace roentgen::store::block

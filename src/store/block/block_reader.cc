@@ -8,6 +8,7 @@
 #include "base/coding.h"
 #include "base/status_macros.h"
 #include "store/block/bloom.h"
+#include "store/block/document_codec.h"
 #include "store/block/summary_codec.h"
 #include "store/file_system.h"
 
@@ -22,6 +23,7 @@ void BlockReader::SetUseClock(uint64_t tick) { g_use_clock.store(tick, std::memo
 size_t BlockReader::cached_bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
   size_t bytes = index_ ? index_->size() : 0;
+  if (doc_dictionary_) bytes += doc_dictionary_->size();
   if (columns_) {
     bytes += columns_->group_matches.size() * 8 + size_t{stats_.row_count} * 92 +  // scalars
              (columns_->service_codes.size() + columns_->annotation_codes.size()) * 4 +
@@ -41,6 +43,7 @@ void BlockReader::DropCaches() {
   columns_.reset();
   payload_.reset();
   index_.reset();
+  doc_dictionary_.reset();
 }
 
 BlockReader::BlockReader(std::unique_ptr<SectionFileReader> file) : file_(std::move(file)) {}
@@ -50,7 +53,7 @@ Result<std::unique_ptr<BlockReader>> BlockReader::Open(std::unique_ptr<RandomAcc
                                                        std::string path) {
   RG_ASSIGN_OR_RETURN(auto section_file,
                       SectionFileReader::Open(std::move(file), std::move(path), kHeaderMagic,
-                                              kFooterMagic, kFormatVersion));
+                                              kFooterMagic, kOldestFormatVersion, kFormatVersion));
   std::unique_ptr<BlockReader> reader(new BlockReader(std::move(section_file)));
   std::string_view in = reader->file_->footer_extra();
   BlockStats& stats = reader->stats_;
@@ -83,6 +86,17 @@ Result<std::unique_ptr<BlockReader>> BlockReader::Open(std::unique_ptr<RandomAcc
 
 bool BlockReader::MayContain(const model::TraceId& id) const {
   return BloomMayContain(bloom_, model::TraceIdHash()(id));
+}
+
+Result<std::shared_ptr<const std::string>> BlockReader::DocumentDictionary() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (doc_dictionary_) return doc_dictionary_;
+  std::string dictionary;
+  if (const SectionInfo* section = FindSection(SectionKind::kDocDictionary, 0)) {
+    RG_ASSIGN_OR_RETURN(dictionary, ReadSection(*section));
+  }
+  doc_dictionary_ = std::make_shared<const std::string>(std::move(dictionary));
+  return doc_dictionary_;
 }
 
 Result<std::shared_ptr<const std::string>> BlockReader::Index() {
@@ -153,7 +167,22 @@ Result<std::shared_ptr<const BlockColumns>> BlockReader::Columns() {
       columns->tenants.emplace_back(tenant);
     }
   }
-  {
+  if (file_->format_version() >= kFirstStructuralDocumentsVersion) {
+    // Format 3 keeps the trace ids only in the index: (id, row) pairs, each row once.
+    const SectionInfo* section = FindSection(SectionKind::kIndex, 0);
+    if (section == nullptr) return Corrupt("no index");
+    RG_ASSIGN_OR_RETURN(std::string index, ReadSection(*section));
+    if (index.size() != uint64_t{rows} * 20) return Corrupt("bad index size");
+    columns->trace_ids.resize(rows);
+    std::vector<bool> seen(rows, false);
+    for (uint32_t entry = 0; entry < rows; ++entry) {
+      const char* at = index.data() + size_t{entry} * 20;
+      const uint32_t row = coding::DecodeFixed32(at + 16);
+      if (row >= rows || seen[row]) return Corrupt("index rows malformed");
+      seen[row] = true;
+      columns->trace_ids[row] = model::TraceId::FromBytes(at);
+    }
+  } else {
     RG_ASSIGN_OR_RETURN(std::string bytes, load(ColumnId::kTraceId));
     if (bytes.size() != uint64_t{rows} * 16) return bad("trace_id");
     columns->trace_ids.reserve(rows);
@@ -345,6 +374,18 @@ Result<std::vector<std::string>> BlockReader::ReadDocuments(uint32_t row) {
   if (it == doc_chunks_.begin()) return Corrupt("no document chunk for row");
   const SectionInfo* chunk_section = *(it - 1);
   RG_ASSIGN_OR_RETURN(std::string chunk, ReadSection(*chunk_section));
+  if (file_->format_version() >= kFirstStructuralDocumentsVersion) {
+    const size_t first = chunk_section->id;
+    if (first > row || columns->trace_ids.size() != columns->doc_counts.size()) {
+      return Corrupt("document chunk");
+    }
+    RG_ASSIGN_OR_RETURN(auto dictionary, DocumentDictionary());
+    auto documents = DecodeDocumentChunkRow(
+        chunk, *dictionary, std::span(columns->trace_ids).subspan(first, row - first + 1),
+        std::span(columns->doc_counts).subspan(first, row - first + 1), row - first);
+    if (!documents.ok()) return Corrupt(documents.status().message());
+    return documents;
+  }
   std::string_view in(chunk);
   for (uint32_t skip_row = chunk_section->id; skip_row < row; ++skip_row) {
     for (uint32_t doc = 0; doc < columns->doc_counts[skip_row]; ++doc) {

@@ -129,6 +129,7 @@ class BlockReader {
   Result<std::string> LoadColumn(ColumnId id) const;
   Status BadColumn(std::string_view column) const;
   Result<std::shared_ptr<const std::string>> Index();
+  Result<std::shared_ptr<const std::string>> DocumentDictionary();
 
   // Immutable after Open.
   std::unique_ptr<SectionFileReader> file_;
@@ -138,9 +139,10 @@ class BlockReader {
 
   std::atomic<uint64_t> last_use_{0};
   mutable std::mutex mu_;
-  std::shared_ptr<const BlockColumns> columns_;  // guarded by mu_
-  std::shared_ptr<const BlockPayload> payload_;  // guarded by mu_
-  std::shared_ptr<const std::string> index_;     // guarded by mu_
+  std::shared_ptr<const BlockColumns> columns_;        // guarded by mu_
+  std::shared_ptr<const BlockPayload> payload_;        // guarded by mu_
+  std::shared_ptr<const std::string> index_;           // guarded by mu_
+  std::shared_ptr<const std::string> doc_dictionary_;  // guarded by mu_
 };
 
 }  // namespace roentgen::store::block

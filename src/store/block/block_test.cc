@@ -206,6 +206,31 @@ TEST(BlockTest, WritesSeedCorpusWhenAsked) {
   }
 }
 
+// Blocks written before the structural document encoding (format 2: zstd frames of
+// length-prefixed documents) stay readable. The file is the 40-row seed block of that format.
+TEST(BlockTest, ReadsFormatTwoBlocks) {
+  auto fs = NewMemFileSystem();
+  std::FILE* in = std::fopen(RG_SOURCE_DIR "/src/store/block/testdata/format2_block_40.blk", "rb");
+  ASSERT_NE(in, nullptr);
+  std::string bytes;
+  char buffer[4096];
+  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, in)) > 0;) bytes.append(buffer, n);
+  std::fclose(in);
+  {
+    auto file = fs->NewWritableFile("/old.blk").value();
+    ASSERT_TRUE(file->Append(bytes).ok());
+    ASSERT_TRUE(file->Close().ok());
+  }
+  auto reader = BlockReader::Open(fs->NewRandomAccessFile("/old.blk").value(), "/old.blk");
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  ASSERT_EQ((*reader)->stats().row_count, 40u);
+  for (uint32_t n = 0; n < 40; ++n) {
+    auto docs = (*reader)->ReadDocuments(n);
+    ASSERT_TRUE(docs.ok()) << docs.status().message();
+    EXPECT_EQ(*docs, MakeRow(n, "").documents) << "row " << n;
+  }
+}
+
 TEST(BloomTest, NoFalseNegativesAndFewFalsePositives) {
   std::vector<uint64_t> hashes;
   for (uint64_t n = 0; n < 10000; ++n) hashes.push_back(n * 0x9e3779b97f4a7c15ull);

@@ -37,6 +37,57 @@ ZSTD_DCtx* ThreadDecompressionContext() {
 
 }  // namespace
 
+std::string ZstdCompress(std::string_view raw, int zstd_level) {
+  std::string compressed(ZSTD_compressBound(raw.size()), '\0');
+  size_t size = ZSTD_compressCCtx(ThreadCompressionContext(), compressed.data(), compressed.size(),
+                                  raw.data(), raw.size(), zstd_level);
+  RG_CHECK(!ZSTD_isError(size));  // only fails for a too-small buffer, which the bound prevents
+  compressed.resize(size);
+  return compressed;
+}
+
+bool ZstdDecompress(std::string_view stored, size_t raw_length, std::string* raw) {
+  return ZstdDecompressWithDictionary(stored, {}, raw_length, raw);
+}
+
+std::string ZstdCompressWithDictionary(std::string_view raw, std::string_view dictionary,
+                                       int zstd_level) {
+  // A prefix is always raw content (never parsed as a trained dictionary) and applies to the
+  // next frame only.
+  ZSTD_CCtx* context = ThreadCompressionContext();
+  RG_CHECK(!ZSTD_isError(ZSTD_CCtx_reset(context, ZSTD_reset_session_and_parameters)));
+  RG_CHECK(!ZSTD_isError(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, zstd_level)));
+  if (!dictionary.empty()) {
+    RG_CHECK(!ZSTD_isError(ZSTD_CCtx_refPrefix(context, dictionary.data(), dictionary.size())));
+  }
+  std::string compressed(ZSTD_compressBound(raw.size()), '\0');
+  size_t size =
+      ZSTD_compress2(context, compressed.data(), compressed.size(), raw.data(), raw.size());
+  RG_CHECK(!ZSTD_isError(size));  // only fails for a too-small buffer, which the bound prevents
+  compressed.resize(size);
+  return compressed;
+}
+
+bool ZstdDecompressWithDictionary(std::string_view stored, std::string_view dictionary,
+                                  size_t raw_length, std::string* raw) {
+  // Refuse a frame that declares another size before allocating what it claims.
+  const unsigned long long declared = ZSTD_getFrameContentSize(stored.data(), stored.size());
+  if (declared == ZSTD_CONTENTSIZE_ERROR ||
+      (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != raw_length)) {
+    return false;
+  }
+  ZSTD_DCtx* context = ThreadDecompressionContext();
+  if (ZSTD_isError(ZSTD_DCtx_reset(context, ZSTD_reset_session_and_parameters))) return false;
+  if (!dictionary.empty() &&
+      ZSTD_isError(ZSTD_DCtx_refPrefix(context, dictionary.data(), dictionary.size()))) {
+    return false;
+  }
+  raw->assign(raw_length, '\0');
+  size_t size =
+      ZSTD_decompressDCtx(context, raw->data(), raw->size(), stored.data(), stored.size());
+  return !ZSTD_isError(size) && size == raw_length;
+}
+
 SectionFileWriter::SectionFileWriter(std::string_view header_magic, uint32_t format_version)
     : format_version_(format_version) {
   RG_CHECK(header_magic.size() == kMagicSize);
@@ -45,12 +96,7 @@ SectionFileWriter::SectionFileWriter(std::string_view header_magic, uint32_t for
 
 void SectionFileWriter::AddCompressed(uint8_t kind, uint32_t id, std::string_view raw,
                                       int zstd_level) {
-  std::string compressed(ZSTD_compressBound(raw.size()), '\0');
-  size_t size = ZSTD_compressCCtx(ThreadCompressionContext(), compressed.data(), compressed.size(),
-                                  raw.data(), raw.size(), zstd_level);
-  RG_CHECK(!ZSTD_isError(size));  // only fails for a too-small buffer, which the bound prevents
-  compressed.resize(size);
-  Add(kind, id, compressed, raw.size(), true);
+  Add(kind, id, ZstdCompress(raw, zstd_level), raw.size(), true);
 }
 
 void SectionFileWriter::AddPlain(uint8_t kind, uint32_t id, std::string_view bytes) {
@@ -104,7 +150,7 @@ Status SectionFileReader::Corrupt(std::string_view what) const {
 
 Result<std::unique_ptr<SectionFileReader>> SectionFileReader::Open(
     std::unique_ptr<RandomAccessFile> file, std::string path, std::string_view header_magic,
-    std::string_view footer_magic, uint32_t format_version) {
+    std::string_view footer_magic, uint32_t oldest_format_version, uint32_t format_version) {
   std::unique_ptr<SectionFileReader> reader(
       new SectionFileReader(std::move(file), std::move(path)));
   uint64_t size = reader->file_size_ = reader->file_->size();
@@ -131,9 +177,11 @@ Result<std::unique_ptr<SectionFileReader>> SectionFileReader::Open(
   std::string_view in(footer);
   uint32_t version;
   uint32_t count;
-  if (!coding::GetVarint32(&in, &version) || version != format_version) {
+  if (!coding::GetVarint32(&in, &version) || version < oldest_format_version ||
+      version > format_version) {
     return reader->Corrupt("unsupported format version");
   }
+  reader->format_version_ = version;
   if (!coding::GetVarint32(&in, &count) || count > in.size()) {
     return reader->Corrupt("bad section directory");
   }
@@ -177,10 +225,8 @@ Result<std::string> SectionFileReader::Read(const SectionInfo& section) const {
     return Corrupt("section checksum mismatch");
   }
   if (!section.compressed) return std::string(stored);
-  std::string raw(section.raw_length, '\0');
-  size_t size = ZSTD_decompressDCtx(ThreadDecompressionContext(), raw.data(), raw.size(),
-                                    stored.data(), stored.size());
-  if (ZSTD_isError(size) || size != section.raw_length) {
+  std::string raw;
+  if (!ZstdDecompress(stored, section.raw_length, &raw)) {
     return Corrupt("section does not decompress");
   }
   return raw;

@@ -26,6 +26,18 @@ class RandomAccessFile;
 
 namespace roentgen::store::block {
 
+// zstd with a reused per-thread context, for the section and document codecs.
+std::string ZstdCompress(std::string_view raw, int zstd_level);
+// Decompresses a frame of exactly `raw_length` bytes into `raw`; false when `stored` is not
+// one. The caller bounds `raw_length`.
+bool ZstdDecompress(std::string_view stored, size_t raw_length, std::string* raw);
+// The same with a raw-content dictionary (the dictionary's bytes act as earlier input that
+// matches may refer to); decompression needs the same dictionary.
+std::string ZstdCompressWithDictionary(std::string_view raw, std::string_view dictionary,
+                                       int zstd_level);
+bool ZstdDecompressWithDictionary(std::string_view stored, std::string_view dictionary,
+                                  size_t raw_length, std::string* raw);
+
 struct SectionInfo {
   uint8_t kind = 0;
   uint32_t id = 0;
@@ -59,14 +71,14 @@ class SectionFileWriter {
 // Reads a section file. Damage is reported as Corruption naming the file. Thread-safe.
 class SectionFileReader {
  public:
-  static Result<std::unique_ptr<SectionFileReader>> Open(std::unique_ptr<RandomAccessFile> file,
-                                                         std::string path,
-                                                         std::string_view header_magic,
-                                                         std::string_view footer_magic,
-                                                         uint32_t format_version);
+  static Result<std::unique_ptr<SectionFileReader>> Open(
+      std::unique_ptr<RandomAccessFile> file, std::string path, std::string_view header_magic,
+      std::string_view footer_magic, uint32_t oldest_format_version, uint32_t format_version);
   ~SectionFileReader();
 
   const std::string& path() const { return path_; }
+  // The file's format version, between the oldest and newest that Open accepted.
+  uint32_t format_version() const { return format_version_; }
   uint64_t file_size() const { return file_size_; }
   const std::vector<SectionInfo>& sections() const { return sections_; }
   // The first section with (kind, id), or nullptr.
@@ -84,6 +96,7 @@ class SectionFileReader {
   std::unique_ptr<RandomAccessFile> file_;
   std::string path_;
   uint64_t file_size_ = 0;
+  uint32_t format_version_ = 0;
   std::vector<SectionInfo> sections_;
   std::string footer_extra_;
 };
