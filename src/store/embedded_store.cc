@@ -21,6 +21,8 @@
 // blocks. A revision replaces an older one: in place in the memtable, or, for a block row,
 // by recording the old row in the new block's supersedes section (and in memory at once).
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
@@ -531,6 +533,7 @@ Status EmbeddedStore::Append(const TenantId& tenant, std::vector<IncomingDocumen
 }
 
 void EmbeddedStore::WriterLoop() {
+  ::pthread_setname_np(::pthread_self(), "rg-wal-writer");
   for (;;) {
     std::deque<PendingBatch> group;
     {
@@ -646,6 +649,7 @@ size_t EmbeddedStore::MemoryInUse() const {
 }
 
 void EmbeddedStore::SealerLoop() {
+  ::pthread_setname_np(::pthread_self(), "rg-sealer");
   for (;;) {
     bool flush_requested = false;
     {
