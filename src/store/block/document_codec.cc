@@ -212,8 +212,7 @@ class Encoder {
       }
     }
     // `"` 8-4-4-4-12 `"`
-    if (left >= 38 && p[9] == '-' && p[14] == '-' && p[19] == '-' && p[24] == '-' &&
-        p[37] == '"') {
+    if (left >= 38 && p[9] == '-' && p[14] == '-' && p[19] == '-' && p[24] == '-' && p[37] == '"') {
       Bytes16 value;
       if (ParseHexBytes(p + 1, 4, value.data()) && ParseHexBytes(p + 10, 2, value.data() + 4) &&
           ParseHexBytes(p + 15, 2, value.data() + 6) &&
@@ -297,8 +296,7 @@ class Decoder {
       entry.codec = static_cast<uint8_t>(in[0]);
       in.remove_prefix(1);
       if (!coding::GetVarint64(&in, &entry.raw_length) ||
-          !coding::GetVarint64(&in, &entry.stored_length) ||
-          entry.codec > kCodecZstdDictionary ||
+          !coding::GetVarint64(&in, &entry.stored_length) || entry.codec > kCodecZstdDictionary ||
           entry.raw_length > kMaxStreamBytes ||
           (entry.codec == kCodecPlain && entry.raw_length != entry.stored_length)) {
         return Corrupt("bad stream header");
@@ -339,7 +337,7 @@ class Decoder {
     const char* end = p + skeleton_.size();
     while (true) {
       const char* literal = p;
-      while (p < end && static_cast<uint8_t>(*p) > kLastMarker) ++p;
+      while (p<end&& static_cast<uint8_t>(*p)> kLastMarker) ++p;
       out->append(literal, p);
       if (out->size() > kMaxDocumentBytes) return Corrupt("document too large");
       if (p == end) return Corrupt("document not terminated");
@@ -470,8 +468,8 @@ std::string BuildDocumentDictionary(std::span<const DocumentChunkRow> rows) {
   return skeleton.substr(skeleton.size() - std::min(skeleton.size(), kDocumentDictionaryBytes));
 }
 
-std::string EncodeDocumentChunk(std::span<const DocumentChunkRow> rows,
-                                std::string_view dictionary, int zstd_level) {
+std::string EncodeDocumentChunk(std::span<const DocumentChunkRow> rows, std::string_view dictionary,
+                                int zstd_level) {
   Encoder encoder;
   for (const DocumentChunkRow& row : rows) encoder.AddRow(row);
   return encoder.Finish(dictionary, zstd_level);

@@ -38,8 +38,8 @@ std::string BuildDocumentDictionary(std::span<const DocumentChunkRow> rows);
 
 // Encodes the rows' documents as one chunk; `zstd_level` compresses the text streams,
 // `dictionary` (from BuildDocumentDictionary; may be empty) the skeleton.
-std::string EncodeDocumentChunk(std::span<const DocumentChunkRow> rows,
-                                std::string_view dictionary, int zstd_level);
+std::string EncodeDocumentChunk(std::span<const DocumentChunkRow> rows, std::string_view dictionary,
+                                int zstd_level);
 
 // Decodes a chunk and returns the documents of row `target`. `dictionary` is the one the
 // chunk was encoded with; `trace_ids` and `doc_counts` describe the chunk's rows from its

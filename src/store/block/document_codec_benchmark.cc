@@ -68,14 +68,14 @@ Corpus MakeCorpus(size_t target_bytes, uint64_t seed) {
       const std::string id = Hex(rng, 16);
       std::string doc = R"({"id": ")" + id + R"(", "name": "service-)" + std::to_string(d) +
                         R"(", "start_time": )" + Time(start) + R"(, "parent_id": ")" + parent +
-                        R"(", "aws": {"request_id": ")" + Hex(rng, 8) + "-" + Hex(rng, 4) +
-                        "-4" + Hex(rng, 3) + "-a" + Hex(rng, 3) + "-" + Hex(rng, 12) +
+                        R"(", "aws": {"request_id": ")" + Hex(rng, 8) + "-" + Hex(rng, 4) + "-4" +
+                        Hex(rng, 3) + "-a" + Hex(rng, 3) + "-" + Hex(rng, 12) +
                         R"(", "account_id": "123456789012"}, "subsegments": [)";
       for (int s = 0; s < 4; ++s) {
         const double begin = start + 0.001 * static_cast<double>(rng() % 100);
-        doc += std::string(s ? ", " : "") + R"({"id": ")" + Hex(rng, 16) +
-               R"(", "name": "step_)" + std::to_string(s) + R"(", "start_time": )" +
-               Time(begin) + R"(, "parent_id": ")" + id + R"(", "trace_id": ")" + trace_id +
+        doc += std::string(s ? ", " : "") + R"({"id": ")" + Hex(rng, 16) + R"(", "name": "step_)" +
+               std::to_string(s) + R"(", "start_time": )" + Time(begin) + R"(, "parent_id": ")" +
+               id + R"(", "trace_id": ")" + trace_id +
                R"(", "type": "subsegment", "namespace": "local", "end_time": )" +
                Time(begin + 0.000001 * static_cast<double>(rng() % 100000)) + "}";
       }

@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The seed chunks were encoded against the dictionary the fuzz target builds from the
   // text "{\"a\":1}" (see document_codec_test.cc, WritesSeedCorpusWhenAsked).
   const std::vector<std::string> dictionary_docs = {"{\"a\":1}"};
-  const std::string dictionary = BuildDocumentDictionary(std::vector<DocumentChunkRow>{{id, &dictionary_docs}});
+  const std::string dictionary =
+      BuildDocumentDictionary(std::vector<DocumentChunkRow>{{id, &dictionary_docs}});
   for (size_t row = 0; row < ids.size(); ++row) {
     (void)DecodeDocumentChunkRow(input, dictionary, ids, counts, row);
   }

@@ -59,9 +59,7 @@ struct Chunk {
     for (const auto& docs : documents) counts.push_back(static_cast<uint32_t>(docs.size()));
     return counts;
   }
-  std::string Encode(int level = 3) const {
-    return EncodeDocumentChunk(Rows(), dictionary, level);
-  }
+  std::string Encode(int level = 3) const { return EncodeDocumentChunk(Rows(), dictionary, level); }
 };
 
 Chunk MakeChunk(size_t traces, uint64_t seed) {
@@ -79,8 +77,7 @@ void ExpectRoundTrip(const Chunk& chunk) {
   const std::string encoded = chunk.Encode();
   const auto counts = chunk.doc_counts();
   for (size_t row = 0; row < chunk.documents.size(); ++row) {
-    auto decoded =
-        DecodeDocumentChunkRow(encoded, chunk.dictionary, chunk.trace_ids, counts, row);
+    auto decoded = DecodeDocumentChunkRow(encoded, chunk.dictionary, chunk.trace_ids, counts, row);
     ASSERT_TRUE(decoded.ok()) << decoded.status().message();
     EXPECT_EQ(*decoded, chunk.documents[row]) << "row " << row;
   }
@@ -164,8 +161,8 @@ TEST(DocumentCodec, DictionaryShrinksSmallChunks) {
   const size_t with = chunk.Encode(3).size();
   EXPECT_LT(with * 10, without * 9) << with << " vs " << without;
   // Decoding needs the dictionary.
-  EXPECT_FALSE(DecodeDocumentChunkRow(chunk.Encode(3), "", chunk.trace_ids, chunk.doc_counts(), 0)
-                   .ok());
+  EXPECT_FALSE(
+      DecodeDocumentChunkRow(chunk.Encode(3), "", chunk.trace_ids, chunk.doc_counts(), 0).ok());
   EXPECT_TRUE(BuildDocumentDictionary(Chunk{}.Rows()).empty());
 }
 
@@ -176,7 +173,8 @@ TEST(DocumentCodec, DamageIsCorruptionNeverACrash) {
   const std::string& dictionary = chunk.dictionary;
   const auto counts = chunk.doc_counts();
   for (size_t length = 0; length < encoded.size(); ++length) {
-    auto decoded = DecodeDocumentChunkRow(encoded.substr(0, length), dictionary, chunk.trace_ids, counts, 4);
+    auto decoded =
+        DecodeDocumentChunkRow(encoded.substr(0, length), dictionary, chunk.trace_ids, counts, 4);
     EXPECT_FALSE(decoded.ok()) << "length " << length;
     if (!decoded.ok()) {
       EXPECT_EQ(decoded.status().code(), StatusCode::kCorruption);
