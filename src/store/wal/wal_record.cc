@@ -17,6 +17,11 @@ void EncodeFileHeader(const FileHeader& header, std::string* dst) {
 void EncodeBatch(uint64_t first_lsn, std::span<const std::string_view> payloads, std::string* dst) {
   RG_DCHECK(!payloads.empty());
   RG_DCHECK(first_lsn >= 1);
+  // One allocation: growing a multi-megabyte batch by doubling copied it ~10 times into
+  // fresh pages, half of the WAL writer's time under UDP load (bench/README.md).
+  size_t bytes = dst->size() + 1 + 8 + 5;
+  for (std::string_view payload : payloads) bytes += 5 + payload.size();
+  dst->reserve(bytes);
   dst->push_back(static_cast<char>(WalRecordKind::kBatch));
   coding::PutFixed64(dst, first_lsn);
   coding::PutVarint32(dst, static_cast<uint32_t>(payloads.size()));
