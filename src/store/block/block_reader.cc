@@ -102,6 +102,10 @@ Result<std::shared_ptr<const std::string>> BlockReader::DocumentDictionary() {
 Result<std::shared_ptr<const std::string>> BlockReader::Index() {
   last_use_.store(g_use_clock.load(std::memory_order_relaxed), std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(mu_);
+  return IndexLocked();
+}
+
+Result<std::shared_ptr<const std::string>> BlockReader::IndexLocked() {
   if (index_) return index_;
   const SectionInfo* section = FindSection(SectionKind::kIndex, 0);
   if (section == nullptr) return Corrupt("no index");
@@ -168,11 +172,10 @@ Result<std::shared_ptr<const BlockColumns>> BlockReader::Columns() {
     }
   }
   if (file_->format_version() >= kFirstStructuralDocumentsVersion) {
-    // Format 3 keeps the trace ids only in the index: (id, row) pairs, each row once.
-    const SectionInfo* section = FindSection(SectionKind::kIndex, 0);
-    if (section == nullptr) return Corrupt("no index");
-    RG_ASSIGN_OR_RETURN(std::string index, ReadSection(*section));
-    if (index.size() != uint64_t{rows} * 20) return Corrupt("bad index size");
+    // Format 3 keeps the trace ids only in the index: (id, row) pairs, each row once. The
+    // index is cached for FindRows as well.
+    RG_ASSIGN_OR_RETURN(auto index_bytes, IndexLocked());
+    const std::string& index = *index_bytes;
     columns->trace_ids.resize(rows);
     std::vector<bool> seen(rows, false);
     for (uint32_t entry = 0; entry < rows; ++entry) {

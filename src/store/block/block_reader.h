@@ -129,6 +129,8 @@ class BlockReader {
   Result<std::string> LoadColumn(ColumnId id) const;
   Status BadColumn(std::string_view column) const;
   Result<std::shared_ptr<const std::string>> Index();
+  // REQUIRES: mu_ held.
+  Result<std::shared_ptr<const std::string>> IndexLocked();
   Result<std::shared_ptr<const std::string>> DocumentDictionary();
 
   // Immutable after Open.
